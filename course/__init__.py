@@ -1,0 +1,1 @@
+"""The seqkeras course as a whole: syllabus, the course command, data provenance."""

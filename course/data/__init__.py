@@ -1,0 +1,1 @@
+"""Provenance of the data bundled in seqkeras/data/files (see build.py)."""

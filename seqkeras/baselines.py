@@ -1,0 +1,165 @@
+"""The models that came before RNNs, kept as baselines every chapter is measured against.
+
+- ``CharNGramModel``: a character n-gram (order n-1 Markov) model with interpolated absolute
+  discounting (Ney, Essen & Kneser 1994).
+- ``naive_forecast`` and ``LinearAutoregression``: one-step-ahead forecasts of a time series,
+  the last value and an AR(p) model fitted by least squares (Yule 1927).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class CharNGramModel:
+    """Character n-gram language model with interpolated absolute discounting.
+
+        P_n(c | h) = max(C(h c) - D, 0) / C(h) + D N1+(h .) / C(h) * P_{n-1}(c | h')
+
+    where h is the previous n-1 characters, h' drops its oldest character, C counts occurrences
+    in the training text, N1+(h .) is the number of distinct characters seen after h, and
+    D in (0, 1) is the discount. A context never seen (C(h) = 0) backs off to P_{n-1} entirely;
+    P_1 is add-one smoothed, so no character of the vocabulary gets probability zero.
+
+    Args:
+        order: n, the number of characters in an n-gram (1 = unigram).
+        vocab_size: size of the id space; id 0 is padding and is never predicted.
+        discount: D.
+
+    Example:
+
+    >>> model = CharNGramModel(order=3, vocab_size=len(vocab)).fit(vocab.encode(train_text))
+    >>> model.bits_per_character(vocab.encode(validation_text))
+    """
+
+    def __init__(self, order: int, vocab_size: int, discount: float = 0.75):
+        if not isinstance(order, int) or order < 1:
+            raise ValueError(f"order must be a positive integer, got {order!r}")
+        if vocab_size < 2 or vocab_size ** order >= 2 ** 62:
+            raise ValueError(f"vocab_size must be at least 2 and vocab_size**order < 2**62, "
+                             f"got vocab_size={vocab_size}, order={order}")
+        if not 0 < discount < 1:
+            raise ValueError(f"discount must be in (0, 1), got {discount!r}")
+        self.order, self.vocab_size, self.discount = order, vocab_size, discount
+        self._tables = None
+
+    def _codes(self, ids, k):
+        """Codes of the k-grams ending at positions k-1..len-1: sum ids[t-k+1+i] V^(k-1-i)."""
+        codes = np.zeros(len(ids) - k + 1, dtype=np.int64)
+        for i in range(k):
+            codes = codes * self.vocab_size + ids[i:len(ids) - k + 1 + i]
+        return codes
+
+    def fit(self, ids) -> CharNGramModel:
+        """Count every k-gram, k = 1..n, in the training ids. Returns self."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.ndim != 1 or len(ids) < self.order:
+            raise ValueError(f"ids must be 1-D with at least order={self.order} elements, "
+                             f"got shape {ids.shape}")
+        unigram = np.bincount(ids, minlength=self.vocab_size).astype(np.float64)
+        unigram[1:] += 1.0
+        unigram[0] = 0.0
+        self._unigram = unigram / unigram.sum()
+        self._tables = []
+        for k in range(2, self.order + 1):
+            grams, gram_counts = np.unique(self._codes(ids, k), return_counts=True)
+            contexts, first, distinct = np.unique(grams // self.vocab_size, return_index=True,
+                                                  return_counts=True)
+            context_counts = np.add.reduceat(gram_counts, first)
+            self._tables.append((grams, gram_counts, contexts, context_counts, distinct))
+        return self
+
+    @staticmethod
+    def _lookup(keys, values, queries):
+        index = np.clip(np.searchsorted(keys, queries), 0, len(keys) - 1)
+        return np.where(keys[index] == queries, values[index], 0)
+
+    def _interpolate(self, lower, k, context_codes, gram_codes):
+        grams, gram_counts, contexts, context_counts, distinct = self._tables[k - 2]
+        c_h = self._lookup(contexts, context_counts, context_codes).astype(np.float64)
+        n1 = self._lookup(contexts, distinct, context_codes)
+        c_hc = self._lookup(grams, gram_counts, gram_codes)
+        seen = c_h > 0
+        safe = np.where(seen, c_h, 1.0)
+        interpolated = (np.maximum(c_hc - self.discount, 0) / safe
+                        + self.discount * n1 / safe * lower)
+        return np.where(seen, interpolated, lower)
+
+    def probabilities(self, ids) -> np.ndarray:
+        """P(ids[t] | ids[t-n+1:t]) for every position t (shorter contexts at the start)."""
+        if self._tables is None:
+            raise RuntimeError("call fit() before probabilities()")
+        ids = np.asarray(ids, dtype=np.int64)
+        probs = self._unigram[ids]
+        for k in range(2, self.order + 1):
+            if len(ids) < k:
+                break
+            gram_codes = self._codes(ids, k)
+            probs[k - 1:] = self._interpolate(probs[k - 1:], k, gram_codes // self.vocab_size,
+                                              gram_codes)
+        return probs
+
+    def next_distribution(self, context_ids) -> np.ndarray:
+        """The distribution over the vocabulary of the character that follows ``context_ids``."""
+        context = np.asarray(context_ids, dtype=np.int64)[len(context_ids) - self.order + 1:]
+        if self.order == 1:
+            return self._unigram.copy()
+        candidates = np.arange(self.vocab_size, dtype=np.int64)
+        windows = np.concatenate([np.tile(context, (self.vocab_size, 1)), candidates[:, None]], 1)
+        return np.array([self.probabilities(w)[-1] for w in windows])
+
+    def bits_per_character(self, ids) -> float:
+        """-mean_t log2 P(ids[t] | context): the same measure as the RNN's validation BPC."""
+        return float(-np.mean(np.log2(self.probabilities(ids))))
+
+    def sample(self, context_ids, length: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``length`` ids one at a time from the model, after ``context_ids``."""
+        out = list(context_ids)
+        for _ in range(length):
+            out.append(rng.choice(self.vocab_size, p=self.next_distribution(out)))
+        return np.array(out[len(context_ids):])
+
+
+def naive_forecast(series, start: int) -> np.ndarray:
+    """One-step-ahead "tomorrow equals today" forecasts of ``series[start:]``."""
+    series = np.asarray(series)
+    if not 1 <= start < len(series):
+        raise ValueError(f"start must be in [1, {len(series)}), got {start}")
+    return series[start - 1:-1].copy()
+
+
+class LinearAutoregression:
+    """AR(p) model fitted by least squares: x_t = a_0 + sum_{i=1..p} a_i x_{t-i} + noise.
+
+    Args:
+        order: p, the number of past values used.
+    """
+
+    def __init__(self, order: int):
+        if not isinstance(order, int) or order < 1:
+            raise ValueError(f"order must be a positive integer, got {order!r}")
+        self.order = order
+        self.coefficients = None
+
+    def _design(self, series, start, stop):
+        lags = [series[t - self.order:t][::-1] for t in range(start, stop)]
+        return np.column_stack([np.ones(stop - start), np.array(lags)])
+
+    def fit(self, series) -> LinearAutoregression:
+        """Fit a_0..a_p on every step of ``series`` that has p predecessors. Returns self."""
+        series = np.asarray(series, dtype=np.float64)
+        if len(series) <= 2 * self.order:
+            raise ValueError(f"series needs more than {2 * self.order} values for order "
+                             f"{self.order}, got {len(series)}")
+        design = self._design(series, self.order, len(series))
+        self.coefficients, *_ = np.linalg.lstsq(design, series[self.order:], rcond=None)
+        return self
+
+    def forecast(self, series, start: int) -> np.ndarray:
+        """One-step-ahead forecasts of ``series[start:]``, each from the p true values before it."""
+        if self.coefficients is None:
+            raise RuntimeError("call fit() before forecast()")
+        series = np.asarray(series, dtype=np.float64)
+        if not self.order <= start < len(series):
+            raise ValueError(f"start must be in [{self.order}, {len(series)}), got {start}")
+        return self._design(series, start, len(series)) @ self.coefficients

@@ -1,0 +1,32 @@
+"""Bundled real data, loaded offline: text corpora, sentence pairs, time series, vocabularies.
+
+Every file lives in ``seqkeras/data/files`` with its licence beside it; ``course/data/build.py``
+rebuilds each one byte for byte from a package registry, and ``SHA256SUMS`` pins them.
+"""
+
+from seqkeras.data.corpora import (
+    BIBLE_TRANSLATIONS,
+    Verse,
+    bible_books,
+    bible_text,
+    load_bible,
+    load_co2,
+    load_sentence_pairs,
+    load_sunspots,
+    verify_checksums,
+)
+from seqkeras.data.text import CharVocabulary, char_lm_windows
+
+__all__ = [
+    "BIBLE_TRANSLATIONS",
+    "CharVocabulary",
+    "Verse",
+    "bible_books",
+    "bible_text",
+    "char_lm_windows",
+    "load_bible",
+    "load_co2",
+    "load_sentence_pairs",
+    "load_sunspots",
+    "verify_checksums",
+]

@@ -1,0 +1,82 @@
+"""Gradient-flow diagnostics: how much of a loss's gradient reaches each earlier time step."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def _gradient(fn, x):
+    """d fn(x) / d x for a scalar function built from keras.ops, on the active backend."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+        return tape.gradient(y, x)
+    if backend == "jax":
+        import jax
+
+        return jax.grad(fn)(x)
+    if backend == "torch":
+        import torch
+
+        x = torch.tensor(np.asarray(x), requires_grad=True)
+        fn(x).backward()
+        return x.grad
+    raise NotImplementedError(f"gradients are not implemented for the {backend!r} backend")
+
+
+def state_gradient_norms(cell, inputs, loss_fn=None, initial_state=None):
+    """||dL/dh_t|| for every step t of a recurrent cell unrolled over ``inputs`` (BPTT).
+
+    The cell runs step by step; a zero perturbation eps_t is added to each hidden state,
+    h_t <- h_t + eps_t, so dL/d eps_t = dL/dh_t: the gradient that backpropagation through time
+    carries back to step t. For an Elman cell, dL/dh_t = dL/dh_{t+1} diag(1 - h_{t+1}^2) W_hh^T,
+    a product of T - t Jacobians that shrinks or grows geometrically (Bengio et al. 1994).
+
+    Args:
+        cell: a built recurrent cell (``state_size`` and ``call(x_t, states)``); for cells with
+            several states (LSTM's [h, c]) the first state h_t is the one measured.
+        inputs: array of shape ``(batch, T, input_dim)``.
+        loss_fn: scalar function of the last hidden state h_T; default ``sum(h_T)``.
+        initial_state: list of initial states; default zeros.
+
+    Returns:
+        NumPy array of shape ``(T,)``: the batch mean of ||dL/dh_t||_2 for t = 1..T. Index -1
+        is the last step; ``norms[-1 - k]`` is the gradient k steps back.
+    """
+    inputs = ops.convert_to_tensor(inputs)
+    if len(inputs.shape) != 3:
+        raise ValueError(f"inputs must have shape (batch, T, input_dim), got {inputs.shape}")
+    batch, steps = inputs.shape[0], inputs.shape[1]
+    if not cell.built:
+        cell.build((batch, inputs.shape[2]))
+    if initial_state is None:
+        initial_state = list(cell.get_initial_state(batch_size=batch))
+    loss_fn = loss_fn or ops.sum
+    units = initial_state[0].shape[-1]
+
+    def loss_of_perturbations(eps):
+        states = list(initial_state)
+        for t in range(steps):
+            _, states = cell(inputs[:, t], states)
+            states = list(states) if isinstance(states, (list, tuple)) else [states]
+            states[0] = states[0] + eps[t]
+        return loss_fn(states[0])
+
+    eps = ops.zeros((steps, batch, units), dtype=inputs.dtype)
+    grads = ops.convert_to_numpy(_gradient(loss_of_perturbations, eps))
+    return np.linalg.norm(grads, axis=-1).mean(axis=1)
+
+
+def spectral_radius(matrix) -> float:
+    """Largest absolute eigenvalue of a square matrix (a weight, a tensor or an array)."""
+    matrix = np.asarray(ops.convert_to_numpy(matrix), dtype="float64")
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix must be square, got shape {matrix.shape}")
+    return float(np.abs(np.linalg.eigvals(matrix)).max())

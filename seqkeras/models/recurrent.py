@@ -1,0 +1,51 @@
+"""Recurrent models: a character language model and a one-step-ahead forecaster.
+
+Both take the recurrent cell as an argument, so chapter 1 passes an ``ElmanCell`` and later
+chapters pass an LSTM or GRU cell into the same model.
+"""
+
+from __future__ import annotations
+
+import keras
+
+
+def rnn_language_model(vocab_size, cell, embedding_dim=32, name="rnn_language_model"):
+    """Next-character model: embedding -> RNN(cell) -> logits over the vocabulary.
+
+    p(x_{t+1} | x_1..x_t) = softmax(h_t W_hy + b_y),  h_t = cell(E[x_t], h_{t-1}).
+
+    The embedding row E[x_t] is the one-hot vector of x_t times a matrix: the same input Elman
+    used, stored compactly. Layers are named ``embedding``, ``rnn`` and ``logits``;
+    ``seqkeras.decoding.sample_text`` steps through them one character at a time.
+
+    Args:
+        vocab_size: number of character ids (padding included).
+        cell: a recurrent cell, e.g. ``seqkeras.layers.ElmanCell(256)``.
+        embedding_dim: size of E's rows.
+        name: model name.
+
+    Returns:
+        A ``keras.Model`` from int ids ``(batch, time)`` to logits ``(batch, time, vocab_size)``.
+    """
+    char_ids = keras.Input(shape=(None,), dtype="int32", name="char_ids")
+    x = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(char_ids)
+    h = keras.layers.RNN(cell, return_sequences=True, name="rnn")(x)
+    logits = keras.layers.Dense(vocab_size, name="logits")(h)
+    return keras.Model(char_ids, logits, name=name)
+
+
+def rnn_forecaster(cell, num_features=1, name="rnn_forecaster"):
+    """One-step-ahead forecaster: RNN(cell) over a window of past values -> next value.
+
+    Args:
+        cell: a recurrent cell.
+        num_features: values per time step.
+        name: model name.
+
+    Returns:
+        A ``keras.Model`` from ``(batch, window, num_features)`` to ``(batch, num_features)``.
+    """
+    window = keras.Input(shape=(None, num_features), name="window")
+    h_last = keras.layers.RNN(cell, name="rnn")(window)
+    forecast = keras.layers.Dense(num_features, name="forecast")(h_last)
+    return keras.Model(window, forecast, name=name)

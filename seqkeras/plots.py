@@ -1,0 +1,77 @@
+"""Plots the chapters share. Each returns the matplotlib Axes it drew on."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _axes(ax, figsize=(7, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_history(history, metric="loss", ax=None, title=None, ylabel=None):
+    """Training and validation curves of one metric from ``model.fit``'s History."""
+    ax = _axes(ax)
+    logs = history.history if hasattr(history, "history") else history
+    epochs = np.arange(1, len(logs[metric]) + 1)
+    ax.plot(epochs, logs[metric], marker="o", label="training")
+    if f"val_{metric}" in logs:
+        ax.plot(epochs, logs[f"val_{metric}"], marker="o", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel or metric)
+    ax.set_title(title or metric)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_bars(values, ylabel, title=None, ax=None, highlight=(), reference=None):
+    """A labelled bar per entry of ``values`` ({label: number}), value printed on each bar.
+
+    ``highlight`` names bars drawn in a second colour; ``reference`` is ``(label, value)`` of
+    a horizontal dashed line (e.g. the baseline to beat).
+    """
+    ax = _axes(ax)
+    labels = list(values)
+    colors = ["tab:orange" if label in highlight else "tab:blue" for label in labels]
+    bars = ax.bar(labels, [values[k] for k in labels], color=colors)
+    ax.bar_label(bars, fmt="%.2f")
+    if reference is not None:
+        ax.axhline(reference[1], color="gray", linestyle="--", label=reference[0])
+        ax.legend()
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or "")
+    ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def plot_gradient_norms(curves, ax=None, title="Gradient reaching step t"):
+    """||dL/dh_t|| against the distance T - t, log scale, one line per {label: norms}."""
+    ax = _axes(ax)
+    for label, norms in curves.items():
+        norms = np.asarray(norms)
+        distance = np.arange(len(norms))[::-1]
+        ax.semilogy(distance, norms, label=label)
+    ax.set_xlabel("distance back in time, T - t (steps)")
+    ax.set_ylabel("||dL/dh_t||  (log scale)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return ax
+
+
+def plot_forecast(x, actual, forecasts, ax=None, xlabel="time", ylabel="value", title=None):
+    """The actual series and each forecast in ``forecasts`` ({label: values}) over ``x``."""
+    ax = _axes(ax, figsize=(10, 4))
+    ax.plot(x, actual, color="black", linewidth=2, label="actual")
+    for label, values in forecasts.items():
+        ax.plot(x, values, linewidth=1.3, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or "")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax

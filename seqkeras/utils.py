@@ -1,0 +1,92 @@
+"""What every chapter does first (seed, report the environment) and last (publish results)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import keras
+
+
+def gpu_name() -> str | None:
+    """Name of the first GPU the active Keras backend can use, or None on a CPU-only machine."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            details = tf.config.experimental.get_device_details(gpus[0])
+            return details.get("device_name", gpus[0].name)
+    elif backend == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        if gpus:
+            return gpus[0].device_kind
+    elif backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name(0)
+    return None
+
+
+def machine_description() -> str:
+    """E.g. "2-core CPU" or "NVIDIA H100 80GB HBM3 GPU": what a run time was measured on."""
+    gpu = gpu_name()
+    return f"{gpu} GPU" if gpu else f"{os.cpu_count()}-core CPU"
+
+
+def setup(seed: int = 1990) -> dict:
+    """Seed Python, NumPy and the backend, and print the versions a reader should know.
+
+    Returns:
+        The reported environment as a dict.
+    """
+    keras.utils.set_random_seed(seed)
+    env = {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "machine": machine_description(),
+        "seed": seed,
+    }
+    if "tensorflow" in sys.modules or env["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        env["tensorflow"] = tf.__version__
+    print("  ".join(f"{k}: {v}" for k, v in env.items()))
+    return env
+
+
+def publish_results(chapter: str, results: dict, fast: bool) -> dict:
+    """Print a chapter's key results and hand them to ``python -m course``.
+
+    The course command sets ``SEQKERAS_RESULTS_DIR``; the results are then written to
+    ``$SEQKERAS_RESULTS_DIR/<chapter>.json``. In JupyterLab nothing is written.
+
+    Args:
+        chapter: the notebook's name, e.g. ``"01_elman_rnn"``.
+        results: {name: number or string}, JSON-serialisable.
+        fast: whether this was a fast-mode run (its numbers are not the chapter's results).
+
+    Returns:
+        The published record.
+    """
+    record = {"chapter": chapter, "mode": "fast" if fast else "full",
+              "machine": machine_description(), "results": results}
+    width = max(map(len, results)) if results else 0
+    print(f"Key results of {chapter} ({record['mode']} mode, {record['machine']}):")
+    for name, value in results.items():
+        shown = f"{value:.4g}" if isinstance(value, float) else value
+        print(f"  {name:<{width}}  {shown}")
+    out_dir = os.environ.get("SEQKERAS_RESULTS_DIR")
+    if out_dir:
+        path = Path(out_dir) / f"{chapter}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=2) + "\n")
+    return record
