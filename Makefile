@@ -1,0 +1,39 @@
+# The README's two commands are `make lab` and `make test`; both create and fill .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST := $(BIN)/python -m pytest -q
+
+.PHONY: install lab test lint check unit notebooks course render
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[course,dev]"
+	touch $@
+
+lab: install  ## open the course in JupyterLab at chapters/
+	$(BIN)/jupyter lab --notebook-dir=chapters
+
+test: lint check unit notebooks  ## everything CI runs
+
+lint: install
+	$(BIN)/ruff check seqkeras course tests conftest.py
+
+check: install  ## the notebook rules of DESIGN.md, and the README tables
+	$(BIN)/python -m course check
+
+unit: install  ## unit tests on the TensorFlow backend, then on JAX
+	KERAS_BACKEND=tensorflow $(PYTEST) tests
+	KERAS_BACKEND=jax $(PYTEST) tests
+
+notebooks: install  ## every chapter, executed by nbval in fast mode
+	SEQKERAS_FAST=1 KERAS_BACKEND=tensorflow $(PYTEST) --nbval-lax --nbval-current-env chapters
+
+course: install  ## run every chapter headless in fast mode: make course ARGS="01 --full"
+	$(BIN)/python -m course run $(ARGS)
+
+render: install  ## full run, outputs stored in the notebook: make render CH=01
+	$(BIN)/python -m course render $(CH)

@@ -1,0 +1,124 @@
+"""The course command.
+
+    python -m course list                     the chapters and their status
+    python -m course run [NN ...] [--full]    execute chapters headless, print a results table
+    python -m course render NN [NN ...]       full run, outputs stored in the notebook
+    python -m course check                    enforce the notebook rules (part of `make test`)
+    python -m course readme                   regenerate the README tables from the syllabus
+    python -m course normalise                normalise stored notebooks and re-sync their .py
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+
+import nbformat
+
+from course import notebooks, readme
+from course import syllabus as syl
+
+
+def _results_text(results: dict, limit: int = 110) -> str:
+    text = ", ".join(f"{k}={readme._value(v)}" for k, v in results.items())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def cmd_list(args) -> int:
+    syllabus = syl.load()
+    print(f"{'#':<3} {'chapter':<30} {'year':<5} {'status':<8} {'fast run':<22} full run")
+    for c in syllabus["chapters"]:
+        runs = c.get("runs", {})
+        print(f"{c['number']:<3} {c['title']:<30} {c['year']:<5} {syl.status(c):<8} "
+              f"{readme._seconds(runs.get('fast')):<22} {readme._seconds(runs.get('full'))}")
+    return 0
+
+
+def _record(syllabus, outcome):
+    chapter = next(c for c in syllabus["chapters"] if c["number"] == outcome["chapter"]["number"])
+    chapter.setdefault("runs", {})[outcome["mode"]] = {
+        "seconds": round(outcome["seconds"], 1), "machine": outcome["machine"],
+        "date": datetime.date.today().isoformat()}
+    if outcome["mode"] == "full":
+        chapter["results"] = outcome["results"]
+
+
+def _print_table(outcomes):
+    print(f"\n{'chapter':<22} {'mode':<5} {'wall time':>10}  {'result':<6} key results")
+    for o in outcomes:
+        detail = _results_text(o["results"]) if o["ok"] else o["error"]
+        print(f"{o['chapter']['notebook']:<22} {o['mode']:<5} {o['seconds']:>8.1f} s  "
+              f"{'pass' if o['ok'] else 'FAIL':<6} {detail}")
+
+
+def cmd_run(args, render=False) -> int:
+    syllabus = syl.load()
+    chapters = syl.select(syllabus, args.chapters)
+    fast = not (args.full or render)
+    outcomes = []
+    for chapter in chapters:
+        print(f"Running {chapter['notebook']} in {'fast' if fast else 'full'} mode ...",
+              flush=True)
+        outcome = notebooks.run_chapter(chapter, fast=fast)
+        outcomes.append(outcome)
+        if render and outcome["ok"]:
+            path = syl.notebook_path(chapter)
+            nb = notebooks.normalise(outcome["notebook"])
+            nbformat.write(nb, path)
+            notebooks.paired_path(path).write_text(notebooks.paired_text(nb))
+            print(f"  stored the outputs in {path.relative_to(syl.ROOT)}")
+        if outcome["ok"] and (render or args.record):
+            _record(syllabus, outcome)
+    if render or args.record:
+        syl.save(syllabus)
+        readme.update()
+    _print_table(outcomes)
+    return 0 if all(o["ok"] for o in outcomes) else 1
+
+
+def cmd_check(args) -> int:
+    problems = notebooks.check_all()
+    for p in problems:
+        print(f"- {p}")
+    ready = [c for c in syl.load()["chapters"] if syl.status(c) == "ready"]
+    print(f"course check: {len(ready)} chapter(s) checked, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def cmd_readme(args) -> int:
+    print("README.md updated" if readme.update() else "README.md already up to date")
+    return 0
+
+
+def cmd_normalise(args) -> int:
+    for path in sorted(syl.CHAPTERS_DIR.glob("*.ipynb")):
+        nb = notebooks.normalise(nbformat.read(path, as_version=4))
+        nbformat.write(nb, path)
+        notebooks.paired_path(path).write_text(notebooks.paired_text(nb))
+        print(f"normalised {path.name} and {notebooks.paired_path(path).name}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the chapters and their status").set_defaults(func=cmd_list)
+    run = sub.add_parser("run", help="execute chapters headless (fast mode unless --full)")
+    run.add_argument("chapters", nargs="*", help="chapter numbers; default: every ready chapter")
+    run.add_argument("--full", action="store_true", help="full mode (the chapter's real results)")
+    run.add_argument("--record", action="store_true",
+                     help="write the measured time (and full-mode results) into the syllabus")
+    run.set_defaults(func=cmd_run)
+    render = sub.add_parser("render", help="full run; store outputs in the notebook")
+    render.add_argument("chapters", nargs="+", help="chapter numbers")
+    render.set_defaults(func=lambda a: cmd_run(a, render=True), full=True, record=True)
+    sub.add_parser("check", help="enforce the notebook rules").set_defaults(func=cmd_check)
+    sub.add_parser("readme", help="regenerate the README tables").set_defaults(func=cmd_readme)
+    sub.add_parser("normalise", help="normalise stored notebooks").set_defaults(func=cmd_normalise)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

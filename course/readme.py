@@ -1,0 +1,79 @@
+"""The README's generated tables: the chapter list and the results, from the syllabus."""
+
+from __future__ import annotations
+
+import re
+
+from course import syllabus as syl
+
+README = syl.ROOT / "README.md"
+MARKERS = {"chapters": "chapter table", "results": "results table"}
+
+
+def _badge(repository, chapter):
+    if syl.status(chapter) != "ready":
+        return "planned"
+    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({syl.colab_url(repository, chapter)})")
+
+
+def _seconds(run):
+    if not run:
+        return ""
+    return f"{run['seconds']:.0f} s ({run['machine']})"
+
+
+def _value(value):
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def chapter_table(syllabus: dict) -> str:
+    rows = ["| # | Chapter | Year | What it teaches | Open |", "|---|---|---|---|---|"]
+    for c in syllabus["chapters"]:
+        title = (f"[{c['title']}](chapters/{c['notebook']}.ipynb)" if syl.status(c) == "ready"
+                 else c["title"])
+        rows.append(f"| {c['number']} | {title} | {c['year']} | {c['teaches']} | "
+                    f"{_badge(syllabus['repository'], c)} |")
+    return "\n".join(rows)
+
+
+def results_table(syllabus: dict) -> str:
+    rows = ["| # | Key results (full mode) | Full run | Fast run |", "|---|---|---|---|"]
+    for c in syllabus["chapters"]:
+        if not c.get("results"):
+            continue
+        results = "<br>".join(f"{k}: {_value(v)}" for k, v in c["results"].items())
+        runs = c.get("runs", {})
+        rows.append(f"| {c['number']} | {results} | {_seconds(runs.get('full'))} | "
+                    f"{_seconds(runs.get('fast'))} |")
+    if len(rows) == 2:
+        rows.append("| | no chapter has published full-mode results yet | | |")
+    return "\n".join(rows)
+
+
+def _pattern(key):
+    return re.compile(rf"(<!-- {key}:start -->).*?(<!-- {key}:end -->)", re.S)
+
+
+def render(text: str, syllabus: dict) -> str:
+    tables = {"chapters": chapter_table(syllabus), "results": results_table(syllabus)}
+    for key, table in tables.items():
+        if not _pattern(key).search(text):
+            raise ValueError(f"README.md lacks the <!-- {key}:start --> ... <!-- {key}:end --> "
+                             f"markers around the {MARKERS[key]}")
+        text = _pattern(key).sub(lambda m, t=table: f"{m.group(1)}\n{t}\n{m.group(2)}", text)
+    return text
+
+
+def update() -> bool:
+    """Rewrite the README's tables; True if anything changed."""
+    old = README.read_text()
+    new = render(old, syl.load())
+    if new != old:
+        README.write_text(new)
+    return new != old
+
+
+def stale() -> bool:
+    old = README.read_text()
+    return render(old, syl.load()) != old

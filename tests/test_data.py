@@ -1,0 +1,115 @@
+"""The bundled data: checksums, sizes, splits, and the character vocabulary."""
+
+import numpy as np
+import pytest
+
+from seqkeras import data
+from seqkeras.data import corpora
+
+
+def test_every_bundled_file_matches_its_checksum():
+    listed = data.verify_checksums()
+    for name in ("kjv.tsv.xz", "web.tsv.xz", "ding_de_en.tsv.xz", "sunspots.csv", "co2.csv"):
+        assert name in listed and f"{name}.LICENSE" in listed
+
+
+def test_a_corrupted_file_fails_the_checksum(monkeypatch):
+    real = corpora._read_bytes
+
+    def corrupted(name):
+        content = real(name)
+        return content + b"x" if name == "sunspots.csv" else content
+
+    monkeypatch.setattr(corpora, "_read_bytes", corrupted)
+    with pytest.raises(ValueError, match="sunspots.csv: sha256"):
+        data.verify_checksums()
+
+
+def test_bundle_is_under_15_mb():
+    total = sum(p.stat().st_size for p in corpora._files().iterdir())
+    assert total < 15 * 2**20
+
+
+def test_kjv_verses_books_and_splits():
+    verses = data.load_bible("kjv")
+    assert len(verses) == 31_102
+    assert verses[0] == data.Verse(1, 1, 1, "In the beginning God created the heaven and the earth.")
+    assert len(data.bible_books()) == 66 and data.bible_books()[39][1] == "Matthew"
+    splits = {s: data.load_bible("kjv", split=s) for s in ("train", "validation", "test")}
+    assert sum(map(len, splits.values())) == 31_102
+    keys = {s: {(v.book, v.chapter) for v in vs} for s, vs in splits.items()}
+    assert not keys["train"] & keys["validation"] and not keys["train"] & keys["test"]
+    assert len({v.book for v in splits["train"]}) == 66
+    assert len({v.book for v in splits["validation"]}) > 30  # old and new testament alike
+    assert 0.04 < len(splits["validation"]) / 31_102 < 0.07
+
+
+def test_web_has_the_same_verse_numbering():
+    kjv, web = data.load_bible("kjv"), data.load_bible("web")
+    assert [(v.book, v.chapter, v.verse) for v in kjv] == [(v.book, v.chapter, v.verse)
+                                                          for v in web]
+    assert kjv[0].text != web[0].text
+
+
+def test_bad_loader_arguments_are_named():
+    with pytest.raises(ValueError, match="translation must be one of"):
+        data.load_bible("nkjv")
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.load_bible("kjv", split="dev")
+    with pytest.raises(ValueError, match="max_words"):
+        data.load_sentence_pairs(max_words=0)
+    with pytest.raises(ValueError, match="frequency"):
+        data.load_co2("daily")
+
+
+def test_sentence_pairs_are_clean_deduplicated_and_split():
+    pairs = data.load_sentence_pairs()
+    assert len(pairs) == len(set(pairs)) > 15_000
+    sizes = {s: len(data.load_sentence_pairs(s)) for s in ("train", "validation", "test")}
+    assert sum(sizes.values()) == len(pairs)
+    assert sizes["validation"] == pytest.approx(0.05 * len(pairs), abs=2)
+    assert not set(data.load_sentence_pairs("train")) & set(data.load_sentence_pairs("test"))
+    for de, en in pairs:
+        assert not any(mark in de + en for mark in ("{", "[", "\t", ";"))
+        assert de[-1] in ".?!" and en[-1] in ".?!"
+    short = data.load_sentence_pairs(max_words=10)
+    assert all(max(len(de.split()), len(en.split())) <= 10 for de, en in short)
+
+
+def test_time_series():
+    years, sunspots = data.load_sunspots()
+    assert years[0] == 1700 and years[-1] == 2008 and len(sunspots) == 309
+    assert sunspots.min() >= 0 and sunspots.max() > 150
+    dates, ppm = data.load_co2("monthly")
+    assert str(dates[0]) == "1958-03-01" and len(dates) == 526
+    assert 310 < np.nanmin(ppm) and np.nanmax(ppm) < 380 and np.isnan(ppm).sum() == 5
+    weekly_dates, weekly = data.load_co2("weekly")
+    assert len(weekly) == 2284
+    march_1958 = weekly[(weekly_dates >= np.datetime64("1958-03-01"))
+                        & (weekly_dates < np.datetime64("1958-04-01"))]
+    assert ppm[0] == pytest.approx(np.nanmean(march_1958))
+
+
+def test_char_vocabulary_round_trip_and_errors():
+    text = data.bible_text("kjv")
+    vocab = data.CharVocabulary.from_text(text)
+    assert len(vocab) == 64  # 63 characters + padding
+    ids = vocab.encode(text[:5000])
+    assert ids.min() >= 1 and vocab.decode(ids) == text[:5000]
+    with pytest.raises(ValueError, match=r"not in the vocabulary: \['é'\].*position 3"):
+        vocab.encode("Noël")
+    with pytest.raises(ValueError, match="ids must be in"):
+        vocab.decode([0, 64])
+    with pytest.raises(ValueError, match="at least one character"):
+        data.CharVocabulary("")
+
+
+def test_char_lm_windows_shift_by_one():
+    ids = np.arange(1, 24)
+    x, y = data.char_lm_windows(ids, 5)
+    assert x.shape == y.shape == (4, 5)
+    np.testing.assert_array_equal(y, x + 1)
+    with pytest.raises(ValueError, match="too short"):
+        data.char_lm_windows(ids[:3], 5)
+    with pytest.raises(ValueError, match="sequence_length"):
+        data.char_lm_windows(ids, 0)

@@ -1,0 +1,73 @@
+"""Bits per character, perplexity, and the BPTT gradient-norm diagnostic."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from conftest import to_numpy
+
+from seqkeras import diagnostics, metrics
+from seqkeras.layers import ElmanCell
+
+
+def test_bits_per_character_and_perplexity():
+    assert metrics.bits_per_character(math.log(2)) == pytest.approx(1.0)
+    assert metrics.bits_per_character(math.log(64)) == pytest.approx(6.0)
+    assert metrics.perplexity(math.log(63)) == pytest.approx(63.0)
+
+
+def test_bits_per_character_metric_matches_the_formula(rng):
+    logits = rng.normal(size=(4, 9, 11)).astype("float32")
+    targets = rng.integers(0, 11, size=(4, 9))
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected = -np.take_along_axis(log_probs, targets[..., None], -1).mean() / math.log(2)
+    metric = metrics.BitsPerCharacter()
+    metric.update_state(targets[:2], logits[:2])
+    metric.update_state(targets[2:], logits[2:])
+    assert float(to_numpy(metric.result())) == pytest.approx(expected, rel=1e-5)
+    assert metrics.BitsPerCharacter.from_config(metric.get_config()).from_logits
+
+
+def elman_bptt_by_hand(W_xh, W_hh, b_h, inputs):
+    """dL/dh_t for L = sum(h_T), by the chain rule written out (Pascanu et al. 2013, eq. 5)."""
+    batch, steps, _ = inputs.shape
+    h = np.zeros((batch, W_hh.shape[0]))
+    states = []
+    for t in range(steps):
+        h = np.tanh(inputs[:, t] @ W_xh + h @ W_hh + b_h)
+        states.append(h)
+    grad = np.ones_like(h)
+    norms = [np.linalg.norm(grad, axis=-1).mean()]
+    for t in range(steps - 1, 0, -1):
+        grad = (grad * (1 - states[t] ** 2)) @ W_hh.T
+        norms.append(np.linalg.norm(grad, axis=-1).mean())
+    return np.array(norms[::-1])
+
+
+def test_state_gradient_norms_equal_hand_written_bptt(rng):
+    cell = ElmanCell(6, recurrent_initializer=keras.initializers.Orthogonal(gain=1.2, seed=1),
+                     bias_initializer="random_normal")
+    inputs = rng.normal(scale=0.3, size=(3, 15, 4)).astype("float32")
+    norms = diagnostics.state_gradient_norms(cell, inputs)
+    weights = [to_numpy(w).astype("float64") for w in (cell.W_xh, cell.W_hh, cell.b_h)]
+    np.testing.assert_allclose(norms, elman_bptt_by_hand(*weights, inputs), rtol=1e-4)
+
+
+def test_contracting_recurrence_vanishes_and_expanding_one_explodes(rng):
+    inputs = rng.normal(scale=0.01, size=(8, 60, 4)).astype("float32")
+    ratios = {}
+    for gain in (0.9, 1.5):
+        cell = ElmanCell(32, recurrent_initializer=keras.initializers.Orthogonal(gain, seed=0))
+        cell.build((None, 4))
+        assert diagnostics.spectral_radius(cell.W_hh) == pytest.approx(gain, rel=1e-4)
+        norms = diagnostics.state_gradient_norms(cell, inputs)
+        ratios[gain] = norms[-51] / norms[-1]  # the share of the gradient 50 steps back
+    assert ratios[0.9] < 1e-2 and ratios[1.5] > 1e2
+
+
+def test_diagnostic_errors():
+    with pytest.raises(ValueError, match="inputs must have shape"):
+        diagnostics.state_gradient_norms(ElmanCell(3), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="square"):
+        diagnostics.spectral_radius(np.zeros((2, 3)))

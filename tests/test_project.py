@@ -1,0 +1,90 @@
+"""The project's own contracts: install files agree, the README is current, the course command
+and its notebook checks work."""
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from course import notebooks, readme
+from course import syllabus as syl
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANNED = ["01_elman_rnn", "02_lstm", "03_gru", "04_deep_bidirectional_rnns", "05_seq2seq",
+           "06_bahdanau_attention", "07_attention_family", "08_transformer",
+           "09_bert_pretraining", "10_bert_finetuning", "11_bert_family"]
+
+
+def test_environment_yml_installs_what_pyproject_declares():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "pip" in conda
+    python = next(d for d in conda if d.startswith("python"))
+    # The conda python must satisfy requires-python, and be what the README asks for (3.11+).
+    assert python == "python>=3.11" and project["requires-python"] == ">=3.10"
+    extras = set(project["optional-dependencies"])
+    assert pip_section == [f"-e .[{','.join(sorted(extras))}]"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert f'".[{",".join(sorted(extras))}]"' in makefile
+
+
+def test_syllabus_plans_all_eleven_chapters():
+    chapters = syl.load()["chapters"]
+    assert [c["notebook"] for c in chapters] == PLANNED
+    for c in chapters:
+        assert c["title"] and c["papers"] and isinstance(c["year"], int)
+
+
+def test_readme_tables_are_current():
+    assert not readme.stale(), "run `python -m course readme`"
+
+
+def test_course_check_passes_on_the_committed_chapters():
+    assert notebooks.check_all() == []
+
+
+def test_course_check_catches_broken_notebooks(tmp_path):
+    syllabus = syl.load()
+    source = syl.CHAPTERS_DIR / "01_elman_rnn.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    code[1].metadata["tags"] = []
+    code[1].source = code[1].source.replace('"SEQKERAS_FAST"', '"FAST"')
+    code[3].execution_count = 99
+    nb.metadata["colab"] = {"provenance": []}
+    nb.cells[0].source = nb.cells[0].source.replace("colab.research.google.com", "example.org")
+    broken = tmp_path / source.name
+    nbformat.write(nb, broken)
+    shutil.copy(notebooks.paired_path(source), notebooks.paired_path(broken))
+    problems = "\n".join(notebooks.check_notebook(broken, syllabus))
+    for expected in ("Open-in-Colab badge", "tagged 'parameters'", "SEQKERAS_FAST",
+                     "one top-to-bottom run", "not normalised", "out of sync"):
+        assert expected in problems
+    unlisted = tmp_path / "99_unknown.ipynb"
+    nbformat.write(nb, unlisted)
+    assert "not listed in course/syllabus.yml" in notebooks.check_notebook(unlisted, syllabus)[0]
+
+
+def test_course_list_shows_every_chapter_and_its_status():
+    out = subprocess.run([sys.executable, "-m", "course", "list"], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    assert out.count("\n") == 12
+    assert "The Elman RNN" in out and "ready" in out and "planned" in out
+
+
+def test_course_run_rejects_unknown_chapters():
+    result = subprocess.run([sys.executable, "-m", "course", "run", "42"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "unknown chapter '42'" in result.stderr
+
+
+@pytest.mark.parametrize("number", ["01", "1"])
+def test_select_accepts_both_spellings(number):
+    assert syl.select(syl.load(), [number])[0]["notebook"] == "01_elman_rnn"
