@@ -4,9 +4,9 @@ of DESIGN.md ("Rules for every chapter notebook")."""
 from __future__ import annotations
 
 import copy
-import subprocess
 import json
 import os
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -160,7 +160,7 @@ def check_notebook(path: Path, syllabus: dict) -> list[str]:
         problems.append(f"the paired text form {paired.name} is missing")
     elif paired.read_text() != paired_text(nb):
         problems.append(f"{paired.name} is out of sync with the notebook "
-                        f"(`jupytext --sync {path.relative_to(syl.ROOT)}`)")
+                        f"(`jupytext --sync chapters/{path.name}`)")
     return [f"{path.name}: {p}" for p in problems]
 
 

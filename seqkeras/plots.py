@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 
 def _axes(ax, figsize=(7, 4)):
@@ -21,6 +22,7 @@ def plot_history(history, metric="loss", ax=None, title=None, ylabel=None):
     if f"val_{metric}" in logs:
         ax.plot(epochs, logs[f"val_{metric}"], marker="o", label="validation")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel or metric)
     ax.set_title(title or metric)
     ax.grid(alpha=0.3)
@@ -49,14 +51,20 @@ def plot_bars(values, ylabel, title=None, ax=None, highlight=(), reference=None)
 
 
 def plot_gradient_norms(curves, ax=None, title="Gradient reaching step t"):
-    """||dL/dh_t|| against the distance T - t, log scale, one line per {label: norms}."""
+    """||dL/dh_t|| / ||dL/dh_T|| against the distance T - t, log scale, one line per
+    {label: norms} (norms as returned by ``diagnostics.state_gradient_norms``).
+
+    Dividing by the last step's norm makes curves of different losses comparable: each starts
+    at 1, and its slope is the per-step rate of vanishing (down) or exploding (up).
+    """
     ax = _axes(ax)
     for label, norms in curves.items():
         norms = np.asarray(norms)
         distance = np.arange(len(norms))[::-1]
-        ax.semilogy(distance, norms, label=label)
+        ax.semilogy(distance, norms / norms[-1], label=label)
+    ax.axhline(1.0, color="gray", linewidth=0.8)
     ax.set_xlabel("distance back in time, T - t (steps)")
-    ax.set_ylabel("||dL/dh_t||  (log scale)")
+    ax.set_ylabel("||dL/dh_t|| / ||dL/dh_T||  (log scale)")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     ax.legend()

@@ -5,10 +5,11 @@ import math
 import keras
 import numpy as np
 import pytest
-from conftest import to_numpy
 
 from seqkeras import diagnostics, metrics
 from seqkeras.layers import ElmanCell
+
+from conftest import to_numpy
 
 
 def test_bits_per_character_and_perplexity():
@@ -57,8 +58,9 @@ def test_state_gradient_norms_equal_hand_written_bptt(rng):
 def test_contracting_recurrence_vanishes_and_expanding_one_explodes(rng):
     inputs = rng.normal(scale=0.01, size=(8, 60, 4)).astype("float32")
     ratios = {}
-    for gain in (0.9, 1.5):
-        cell = ElmanCell(32, recurrent_initializer=keras.initializers.Orthogonal(gain, seed=0))
+    for gain, activation in ((0.9, "tanh"), (1.5, "linear")):
+        cell = ElmanCell(32, activation=activation,
+                         recurrent_initializer=keras.initializers.Orthogonal(gain, seed=0))
         cell.build((None, 4))
         assert diagnostics.spectral_radius(cell.W_hh) == pytest.approx(gain, rel=1e-4)
         norms = diagnostics.state_gradient_norms(cell, inputs)

@@ -3,10 +3,11 @@
 import keras
 import numpy as np
 import pytest
-from conftest import to_numpy
 
 from seqkeras import data, decoding, metrics, models
 from seqkeras.layers import ElmanCell
+
+from conftest import to_numpy
 
 
 @pytest.fixture(scope="module")

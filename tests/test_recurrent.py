@@ -3,10 +3,11 @@
 import keras
 import numpy as np
 import pytest
-from conftest import to_numpy
 
 from seqkeras import interop
 from seqkeras.layers import ElmanCell
+
+from conftest import to_numpy
 
 BATCH, STEPS, FEATURES, UNITS = 6, 12, 5, 7
 
