@@ -14,8 +14,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[course,dev]"
 	touch $@
 
+# Jupyter refuses to run as root without --allow-root (containers, CI machines).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install  ## open the course in JupyterLab at chapters/
-	$(BIN)/jupyter lab --notebook-dir=chapters
+	$(BIN)/jupyter lab --notebook-dir=chapters $(ALLOW_ROOT)
 
 test: lint check unit notebooks  ## everything CI runs
 
