@@ -127,7 +127,7 @@ print("And God said" + vocab.decode(sample_ids))
 # ## The recurrence
 #
 # Elman's network keeps a hidden state h_t. At each step it mixes the current input x_t with the
-# previous state and squashes the sum (Elman 1990, eq. 1, in Keras' row-vector convention):
+# previous state and squashes the sum (written in Keras' row-vector convention):
 #
 # $$h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b_h)$$
 #
@@ -236,7 +236,7 @@ for temperature in (0.5, 1.0, 1.5):
 #
 # Training unrolls the recurrence over the window and backpropagates through every step. The
 # gradient of a loss L at the last step T with respect to an earlier state is a product of
-# Jacobians (Bengio, Simard & Frasconi 1994; Pascanu et al. 2013, eq. 5):
+# Jacobians (Bengio, Simard & Frasconi 1994; Pascanu, Mikolov & Bengio 2013, section 2):
 #
 # $$\frac{\partial L}{\partial h_t} = \frac{\partial L}{\partial h_T}\prod_{k=t+1}^{T} \frac{\partial h_k}{\partial h_{k-1}}, \qquad \frac{\partial h_k}{\partial h_{k-1}} = \mathrm{diag}(1 - h_k^2)\, W_{hh}^\top$$
 #

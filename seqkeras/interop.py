@@ -37,14 +37,23 @@ def _no_dropout(twin):
                              "seqkeras cell has no dropout, so the two would not be equal")
 
 
+# (seqkeras name, Keras name) of each weight; Elman's symbols on the left.
+_ELMAN_WEIGHTS = (("W_xh", "kernel"), ("W_hh", "recurrent_kernel"), ("b_h", "bias"))
+
+
+def _copy_weights(source, target, names):
+    """target.<name> := source.<name> for each pair; None weights (no bias) are skipped."""
+    for source_name, target_name in names:
+        weight = getattr(source, source_name)
+        if weight is not None:
+            getattr(target, target_name).assign(weight)
+
+
 def _elman_to_simple_rnn_cell(cell: ElmanCell) -> keras.layers.SimpleRNNCell:
     twin = keras.layers.SimpleRNNCell(cell.units, activation=cell.activation,
                                       use_bias=cell.use_bias, dtype=cell.dtype_policy)
     twin.build((None, cell.W_xh.shape[0]))
-    twin.kernel.assign(cell.W_xh)
-    twin.recurrent_kernel.assign(cell.W_hh)
-    if cell.use_bias:
-        twin.bias.assign(cell.b_h)
+    _copy_weights(cell, twin, _ELMAN_WEIGHTS)
     return twin
 
 
@@ -53,10 +62,7 @@ def _simple_rnn_cell_to_elman(twin: keras.layers.SimpleRNNCell) -> ElmanCell:
     cell = ElmanCell(twin.units, activation=twin.activation, use_bias=twin.use_bias,
                      dtype=twin.dtype_policy)
     cell.build((None, twin.kernel.shape[0]))
-    cell.W_xh.assign(twin.kernel)
-    cell.W_hh.assign(twin.recurrent_kernel)
-    if twin.use_bias:
-        cell.b_h.assign(twin.bias)
+    _copy_weights(twin, cell, [(keras_name, ours) for ours, keras_name in _ELMAN_WEIGHTS])
     return cell
 
 

@@ -31,7 +31,7 @@ def test_bits_per_character_metric_matches_the_formula(rng):
 
 
 def elman_bptt_by_hand(W_xh, W_hh, b_h, inputs):
-    """dL/dh_t for L = sum(h_T), by the chain rule written out (Pascanu et al. 2013, eq. 5)."""
+    """dL/dh_t for L = sum(h_T), by the chain rule written out, one Jacobian per step."""
     batch, steps, _ = inputs.shape
     h = np.zeros((batch, W_hh.shape[0]))
     states = []

@@ -18,7 +18,7 @@ class ElmanCell(keras.layers.Layer):
     The hidden state is a squashed sum of the current input and the previous hidden state
     (Elman's "context units"):
 
-        h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h)                    (Elman 1990, eq. 1)
+        h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h)
 
     Row-vector convention, as in Keras: ``x_t`` has shape ``(batch, input_dim)``, ``W_xh`` is
     ``(input_dim, units)`` and ``W_hh`` is ``(units, units)``. The output at step t is h_t itself.
