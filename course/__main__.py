@@ -64,7 +64,7 @@ def cmd_run(args, render=False) -> int:
         outcomes.append(outcome)
         if render and outcome["ok"]:
             path = syl.notebook_path(chapter)
-            nb = notebooks.normalise(outcome["notebook"])
+            nb = notebooks.mark_rendered(notebooks.normalise(outcome["notebook"]))
             nbformat.write(nb, path)
             notebooks.paired_path(path).write_text(notebooks.paired_text(nb))
             print(f"  stored the outputs in {path.relative_to(syl.ROOT)}")

@@ -4,6 +4,7 @@ of DESIGN.md ("Rules for every chapter notebook")."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ from nbclient import NotebookClient
 from course import syllabus as syl
 
 PAIRED_FORMAT = "py:percent"
-ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info", "jupytext", "accelerator"}
+ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info", "jupytext", "accelerator", "seqkeras"}
 ALLOWED_CELL_METADATA = {"tags"}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 PARAMETERS_LINE = 'FAST = os.environ.get("SEQKERAS_FAST") == "1"'
@@ -44,6 +45,18 @@ def normalise(nb):
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs
                             if not (o.output_type == "stream" and o.name == "stderr")]
+    return nb
+
+
+def code_fingerprint(nb) -> str:
+    """sha256 of the code cells' sources: what the stored outputs were computed from."""
+    sources = "\n# ---- cell ----\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return hashlib.sha256(sources.encode()).hexdigest()
+
+
+def mark_rendered(nb):
+    """Record, in the notebook, that its outputs come from a full run of exactly this code."""
+    nb.metadata["seqkeras"] = {"outputs": "full run", "code_sha256": code_fingerprint(nb)}
     return nb
 
 
@@ -151,6 +164,11 @@ def check_notebook(path: Path, syllabus: dict) -> list[str]:
     if counts != list(range(1, len(code) + 1)):
         problems.append("the stored outputs are not from one top-to-bottom run "
                         f"(execution counts {counts[:8]}...): render it with "
+                        f"`python -m course render {chapter['number']}`")
+    rendered = nb.metadata.get("seqkeras", {})
+    if rendered.get("outputs") != "full run" or rendered.get("code_sha256") != code_fingerprint(nb):
+        problems.append("the stored outputs are not from a full run of the current code (a code "
+                        "cell changed since the last render): run "
                         f"`python -m course render {chapter['number']}`")
     if normalise(nb) != nb:
         problems.append("outputs/metadata are not normalised (Colab or execution metadata, "

@@ -58,6 +58,7 @@ def test_course_check_catches_broken_notebooks(tmp_path):
     code[1].metadata["tags"] = []
     code[1].source = code[1].source.replace('"SEQKERAS_FAST"', '"FAST"')
     code[3].execution_count = 99
+    code[4].source += "\nprint('changed after the render')"
     nb.metadata["colab"] = {"provenance": []}
     nb.cells[0].source = nb.cells[0].source.replace("colab.research.google.com", "example.org")
     broken = tmp_path / source.name
@@ -65,7 +66,8 @@ def test_course_check_catches_broken_notebooks(tmp_path):
     shutil.copy(notebooks.paired_path(source), notebooks.paired_path(broken))
     problems = "\n".join(notebooks.check_notebook(broken, syllabus))
     for expected in ("Open-in-Colab badge", "tagged 'parameters'", "SEQKERAS_FAST",
-                     "one top-to-bottom run", "not normalised", "out of sync"):
+                     "one top-to-bottom run", "not from a full run of the current code",
+                     "not normalised", "out of sync"):
         assert expected in problems
     unlisted = tmp_path / "99_unknown.ipynb"
     nbformat.write(nb, unlisted)
@@ -77,6 +79,17 @@ def test_course_list_shows_every_chapter_and_its_status():
                          capture_output=True, text=True).stdout
     assert out.count("\n") == 12
     assert "The Elman RNN" in out and "ready" in out and "planned" in out
+
+
+def test_course_run_executes_a_chapter_and_reports_its_results():
+    """Chapter 1 in fast mode through the course command, on this pass's Keras backend."""
+    result = subprocess.run([sys.executable, "-m", "course", "run", "01"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "[01] cell  1/" in result.stdout  # progress, one line per cell
+    summary = result.stdout.splitlines()[-1]
+    assert summary.startswith("01_elman_rnn") and " fast " in summary and " pass " in summary
+    assert "Elman RNN bpc=" in summary
 
 
 def test_course_run_rejects_unknown_chapters():
