@@ -240,11 +240,13 @@ for temperature in (0.5, 1.0, 1.5):
 #
 # $$\frac{\partial L}{\partial h_t} = \frac{\partial L}{\partial h_T}\prod_{k=t+1}^{T} \frac{\partial h_k}{\partial h_{k-1}}, \qquad \frac{\partial h_k}{\partial h_{k-1}} = \mathrm{diag}(1 - h_k^2)\, W_{hh}^\top$$
 #
-# Each factor has norm at most $\|W_{hh}\| \cdot \max(1 - h_k^2) \le \|W_{hh}\|$. If the largest
-# eigenvalue of $W_{hh}$ (its spectral radius) is below 1, the product shrinks geometrically with
-# the distance T - t: **vanishing gradients**, and the network cannot learn that a character
-# depends on one 50 steps back. If it is above 1 and the units stay out of saturation, the
-# product can grow geometrically: **exploding gradients**.
+# Each factor has norm at most $\|W_{hh}\| \cdot \max(1 - h_k^2) \le \|W_{hh}\|$, where
+# $\|W_{hh}\|$ is its largest singular value. If that is below 1, the product shrinks
+# geometrically with the distance T - t (a sufficient condition, Pascanu et al. 2013): **vanishing
+# gradients**, and the network cannot learn that a character depends on one 50 steps back. A value
+# above 1 is necessary, not sufficient, for the opposite: if the units stay out of saturation, the
+# product can grow geometrically, **exploding gradients**. (For the scaled orthogonal matrices
+# below, every singular value and the spectral radius are the same number.)
 #
 # `seqkeras.diagnostics.state_gradient_norms` measures $\|\partial L / \partial h_t\|$ for every t
 # by backpropagating through the unrolled cell. First the trained language model, on real
