@@ -42,7 +42,7 @@ import sys
 
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "seqkeras[course] @ git+https://github.com/seqkeras/seqkeras"], check=True)
+                    "seqkeras @ git+https://github.com/seqkeras/seqkeras"], check=True)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up logs quiet
 
 import inspect
