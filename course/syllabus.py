@@ -17,8 +17,16 @@ def load() -> dict:
     return yaml.safe_load(SYLLABUS.read_text())
 
 
+class _Dumper(yaml.SafeDumper):
+    """Quotes digit-only strings ('08'), which YAML 1.2 readers would otherwise take as numbers."""
+
+
+_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="'" if value.isdigit() else None))
+
+
 def save(syllabus: dict) -> None:
-    body = yaml.safe_dump(syllabus, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(syllabus, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     SYLLABUS.write_text(_HEADER + body)
 
 
