@@ -297,7 +297,8 @@ plots.plot_gradient_norms(gradient_norms, title="How much gradient reaches step 
 plt.show()
 
 # The share of the last step's gradient that reaches 50 steps further back.
-decay_50_steps = {name: float(norms[-51] / norms[-1]) for name, norms in gradient_norms.items()}
+decay_50_steps = {name: diagnostics.gradient_ratio(norms, 50)
+                  for name, norms in gradient_norms.items()}
 for name, ratio in decay_50_steps.items():
     print(f"{name:<32} ||dL/dh_(T-50)|| / ||dL/dh_T|| = {ratio:.3g}")
 

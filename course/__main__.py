@@ -64,9 +64,8 @@ def cmd_run(args, render=False) -> int:
         outcomes.append(outcome)
         if render and outcome["ok"]:
             path = syl.notebook_path(chapter)
-            nb = notebooks.mark_rendered(notebooks.normalise(outcome["notebook"]))
-            nbformat.write(nb, path)
-            notebooks.paired_path(path).write_text(notebooks.paired_text(nb))
+            notebooks.store(notebooks.mark_rendered(notebooks.normalise(outcome["notebook"])),
+                            path)
             print(f"  stored the outputs in {path.relative_to(syl.ROOT)}")
         if outcome["ok"] and (render or args.record):
             _record(syllabus, outcome)
@@ -93,9 +92,7 @@ def cmd_readme(args) -> int:
 
 def cmd_normalise(args) -> int:
     for path in sorted(syl.CHAPTERS_DIR.glob("*.ipynb")):
-        nb = notebooks.normalise(nbformat.read(path, as_version=4))
-        nbformat.write(nb, path)
-        notebooks.paired_path(path).write_text(notebooks.paired_text(nb))
+        notebooks.store(notebooks.normalise(nbformat.read(path, as_version=4)), path)
         print(f"normalised {path.name} and {notebooks.paired_path(path).name}")
     return 0
 

@@ -25,6 +25,10 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 PARAMETERS_LINE = 'FAST = os.environ.get("SEQKERAS_FAST") == "1"'
 
 
+def _code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
 def paired_path(notebook: Path) -> Path:
     return notebook.with_suffix(".py")
 
@@ -50,7 +54,7 @@ def normalise(nb):
 
 def code_fingerprint(nb) -> str:
     """sha256 of the code cells' sources: what the stored outputs were computed from."""
-    sources = "\n# ---- cell ----\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    sources = "\n# ---- cell ----\n".join(c.source for c in _code_cells(nb))
     return hashlib.sha256(sources.encode()).hexdigest()
 
 
@@ -64,6 +68,12 @@ def paired_text(nb) -> str:
     return jupytext.writes(nb, fmt=PAIRED_FORMAT)
 
 
+def store(nb, path: Path) -> None:
+    """Write a notebook and its paired text form together, so they never drift apart."""
+    nbformat.write(nb, path)
+    paired_path(path).write_text(paired_text(nb))
+
+
 def execute(notebook: Path, fast: bool, results_dir: Path, timeout: int, label: str):
     """Run a notebook top to bottom in a fresh kernel, printing a line per cell.
 
@@ -74,7 +84,7 @@ def execute(notebook: Path, fast: bool, results_dir: Path, timeout: int, label: 
     env = {"SEQKERAS_RESULTS_DIR": str(results_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
     if fast:
         env["SEQKERAS_FAST"] = "1"
-    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    code_cells = _code_cells(nb)
     start = time.perf_counter()
     cell_start = {}
 
@@ -124,10 +134,6 @@ def run_chapter(chapter: dict, fast: bool, timeout: int = 1800):
     return {"chapter": chapter, "notebook": nb, "mode": "fast" if fast else "full",
             "seconds": seconds, "ok": error is None, "error": error,
             "machine": record.get("machine"), "results": record.get("results", {})}
-
-
-def _code_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code"]
 
 
 def check_notebook(path: Path, syllabus: dict) -> list[str]:

@@ -65,15 +65,19 @@ def render(text: str, syllabus: dict) -> str:
     return text
 
 
-def update() -> bool:
-    """Rewrite the README's tables; True if anything changed."""
-    old = README.read_text()
-    new = render(old, syl.load())
-    if new != old:
-        README.write_text(new)
-    return new != old
+def _current_and_rendered() -> tuple[str, str]:
+    current = README.read_text()
+    return current, render(current, syl.load())
 
 
 def stale() -> bool:
-    old = README.read_text()
-    return render(old, syl.load()) != old
+    current, rendered = _current_and_rendered()
+    return rendered != current
+
+
+def update() -> bool:
+    """Rewrite the README's tables; True if anything changed."""
+    current, rendered = _current_and_rendered()
+    if rendered != current:
+        README.write_text(rendered)
+    return rendered != current

@@ -74,6 +74,21 @@ def state_gradient_norms(cell, inputs, loss_fn=None, initial_state=None):
     return np.linalg.norm(grads, axis=-1).mean(axis=1)
 
 
+def gradient_ratio(norms, distance: int) -> float:
+    """||dL/dh_(T-distance)|| / ||dL/dh_T||: the share of the last step's gradient that reaches
+    ``distance`` steps further back. Below 1 it vanishes, above 1 it explodes.
+
+    Args:
+        norms: the output of ``state_gradient_norms`` (index -1 is step T).
+        distance: how many steps back, at most ``len(norms) - 1``.
+    """
+    norms = np.asarray(norms)
+    if not 0 <= distance < len(norms):
+        raise ValueError(f"distance must be in [0, {len(norms) - 1}] for {len(norms)} steps, "
+                         f"got {distance}")
+    return float(norms[-1 - distance] / norms[-1])
+
+
 def spectral_radius(matrix) -> float:
     """Largest absolute eigenvalue of a square matrix (a weight, a tensor or an array)."""
     matrix = np.asarray(ops.convert_to_numpy(matrix), dtype="float64")

@@ -30,20 +30,14 @@ def plot_history(history, metric="loss", ax=None, title=None, ylabel=None):
     return ax
 
 
-def plot_bars(values, ylabel, title=None, ax=None, highlight=(), reference=None):
-    """A labelled bar per entry of ``values`` ({label: number}), value printed on each bar.
-
-    ``highlight`` names bars drawn in a second colour; ``reference`` is ``(label, value)`` of
-    a horizontal dashed line (e.g. the baseline to beat).
-    """
+def plot_bars(values, ylabel, title=None, ax=None, highlight=()):
+    """A labelled bar per entry of ``values`` ({label: number}), value printed on each bar;
+    ``highlight`` names bars drawn in a second colour (the model the chapter introduces)."""
     ax = _axes(ax)
     labels = list(values)
     colors = ["tab:orange" if label in highlight else "tab:blue" for label in labels]
     bars = ax.bar(labels, [values[k] for k in labels], color=colors)
     ax.bar_label(bars, fmt="%.2f")
-    if reference is not None:
-        ax.axhline(reference[1], color="gray", linestyle="--", label=reference[0])
-        ax.legend()
     ax.set_ylabel(ylabel)
     ax.set_title(title or "")
     ax.grid(axis="y", alpha=0.3)

@@ -64,12 +64,15 @@ def test_contracting_recurrence_vanishes_and_expanding_one_explodes(rng):
         cell.build((None, 4))
         assert diagnostics.spectral_radius(cell.W_hh) == pytest.approx(gain, rel=1e-4)
         norms = diagnostics.state_gradient_norms(cell, inputs)
-        ratios[gain] = norms[-51] / norms[-1]  # the share of the gradient 50 steps back
+        ratios[gain] = diagnostics.gradient_ratio(norms, 50)
+        assert ratios[gain] == pytest.approx(norms[9] / norms[59])  # 60 steps: T-50 is index 9
     assert ratios[0.9] < 1e-2 and ratios[1.5] > 1e2
 
 
 def test_diagnostic_errors():
     with pytest.raises(ValueError, match="inputs must have shape"):
         diagnostics.state_gradient_norms(ElmanCell(3), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="distance must be in"):
+        diagnostics.gradient_ratio(np.ones(10), 10)
     with pytest.raises(ValueError, match="square"):
         diagnostics.spectral_radius(np.zeros((2, 3)))
