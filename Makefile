@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest -q
 
-.PHONY: install lab test lint check unit notebooks course render
+.PHONY: install lab test lint check unit notebooks course render bench
 
 install: $(VENV)/.installed
 
@@ -40,3 +40,6 @@ course: install  ## run every chapter headless in fast mode: make course ARGS="0
 
 render: install  ## full run, outputs stored in the notebook: make render CH=01
 	$(BIN)/python -m course render $(CH)
+
+bench: install  ## training-step time of each seqkeras cell against its Keras twin, as ratios
+	$(BIN)/python tests/benchmarks/rnn_cells.py

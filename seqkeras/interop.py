@@ -11,17 +11,50 @@ seqkeras                                      Keras
 ============================================  =========================================
 ``ElmanCell``                                 ``keras.layers.SimpleRNNCell``
 ``keras.layers.RNN(ElmanCell(...))``          ``keras.layers.SimpleRNN``
+``LSTMCell``                                  ``keras.layers.LSTMCell``
+``keras.layers.RNN(LSTMCell(...))``           ``keras.layers.LSTM``
+``GRUCell`` (either ``reset_after``)          ``keras.layers.GRUCell``
+``keras.layers.RNN(GRUCell(...))``            ``keras.layers.GRU``
 ============================================  =========================================
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import keras
 
+from seqkeras.layers.gru import GRUCell
+from seqkeras.layers.lstm import LSTMCell
 from seqkeras.layers.recurrent import ElmanCell
 
 # Flags that keras.layers.RNN and its built-in subclasses (SimpleRNN, LSTM, GRU) share.
 _RNN_FLAGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
+
+
+@dataclass(frozen=True)
+class _CellTwin:
+    """A seqkeras cell, its Keras twin cell and layer, the weights' names on each side and the
+    constructor arguments both take with the same meaning."""
+
+    cell: type
+    keras_cell: type
+    keras_layer: type
+    weights: tuple  # (seqkeras name, Keras name); the paper's symbols on the left
+    options: tuple
+
+
+_CELL_TWINS = (
+    _CellTwin(ElmanCell, keras.layers.SimpleRNNCell, keras.layers.SimpleRNN,
+              (("W_xh", "kernel"), ("W_hh", "recurrent_kernel"), ("b_h", "bias")),
+              ("units", "activation", "use_bias")),
+    _CellTwin(LSTMCell, keras.layers.LSTMCell, keras.layers.LSTM,
+              (("W_x", "kernel"), ("W_h", "recurrent_kernel"), ("b", "bias")),
+              ("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias")),
+    _CellTwin(GRUCell, keras.layers.GRUCell, keras.layers.GRU,
+              (("W_x", "kernel"), ("W_h", "recurrent_kernel"), ("b", "bias")),
+              ("units", "activation", "recurrent_activation", "use_bias", "reset_after")),
+)
 
 
 def _require_built(layer):
@@ -37,33 +70,19 @@ def _no_dropout(twin):
                              "seqkeras cell has no dropout, so the two would not be equal")
 
 
-# (seqkeras name, Keras name) of each weight; Elman's symbols on the left.
-_ELMAN_WEIGHTS = (("W_xh", "kernel"), ("W_hh", "recurrent_kernel"), ("b_h", "bias"))
-
-
-def _copy_weights(source, target, names):
-    """target.<name> := source.<name> for each pair; None weights (no bias) are skipped."""
+def _convert_cell(source, target_type, names):
+    """A built ``target_type`` cell with the source's options and copies of its weights;
+    ``names`` pairs each source weight's name with the target's. Missing weights (no bias)
+    are skipped."""
+    twin = next(t for t in _CELL_TWINS if target_type in (t.cell, t.keras_cell))
+    target = target_type(**{option: getattr(source, option) for option in twin.options},
+                         dtype=source.dtype_policy)
+    target.build((None, getattr(source, names[0][0]).shape[0]))
     for source_name, target_name in names:
         weight = getattr(source, source_name)
         if weight is not None:
             getattr(target, target_name).assign(weight)
-
-
-def _elman_to_simple_rnn_cell(cell: ElmanCell) -> keras.layers.SimpleRNNCell:
-    twin = keras.layers.SimpleRNNCell(cell.units, activation=cell.activation,
-                                      use_bias=cell.use_bias, dtype=cell.dtype_policy)
-    twin.build((None, cell.W_xh.shape[0]))
-    _copy_weights(cell, twin, _ELMAN_WEIGHTS)
-    return twin
-
-
-def _simple_rnn_cell_to_elman(twin: keras.layers.SimpleRNNCell) -> ElmanCell:
-    _no_dropout(twin)
-    cell = ElmanCell(twin.units, activation=twin.activation, use_bias=twin.use_bias,
-                     dtype=twin.dtype_policy)
-    cell.build((None, twin.kernel.shape[0]))
-    _copy_weights(twin, cell, [(keras_name, ours) for ours, keras_name in _ELMAN_WEIGHTS])
-    return cell
+    return target
 
 
 def _rnn_flags(layer):
@@ -74,8 +93,9 @@ def to_keras(layer):
     """The Keras twin of a seqkeras layer, built, with copies of its weights.
 
     Args:
-        layer: a built seqkeras layer (``ElmanCell``) or a built ``keras.layers.RNN`` wrapping
-            one (converted to ``keras.layers.SimpleRNN`` with the same flags).
+        layer: a built seqkeras cell (``ElmanCell``, ``LSTMCell``, ``GRUCell``), or a built
+            ``keras.layers.RNN`` wrapping one (converted to ``SimpleRNN``, ``LSTM`` or ``GRU``
+            with the same return_sequences, return_state, go_backwards, stateful and unroll).
 
     Returns:
         The built twin.
@@ -85,16 +105,17 @@ def to_keras(layer):
         TypeError: the layer has no Keras twin.
     """
     _require_built(layer)
-    if isinstance(layer, ElmanCell):
-        return _elman_to_simple_rnn_cell(layer)
-    if type(layer) is keras.layers.RNN and isinstance(layer.cell, ElmanCell):
-        cell = layer.cell
-        twin = keras.layers.SimpleRNN(cell.units, activation=cell.activation,
-                                      use_bias=cell.use_bias, dtype=layer.dtype_policy,
-                                      **_rnn_flags(layer))
-        twin.build((None, None, cell.W_xh.shape[0]))
-        twin.set_weights(_elman_to_simple_rnn_cell(cell).get_weights())
-        return twin
+    for twin in _CELL_TWINS:
+        if isinstance(layer, twin.cell):
+            return _convert_cell(layer, twin.keras_cell, twin.weights)
+        if type(layer) is keras.layers.RNN and isinstance(layer.cell, twin.cell):
+            keras_cell = _convert_cell(layer.cell, twin.keras_cell, twin.weights)
+            keras_layer = twin.keras_layer(
+                **{option: getattr(keras_cell, option) for option in twin.options},
+                dtype=layer.dtype_policy, **_rnn_flags(layer))
+            keras_layer.build((None, None, keras_cell.kernel.shape[0]))
+            keras_layer.set_weights(keras_cell.get_weights())
+            return keras_layer
     raise TypeError(f"to_keras does not know a Keras twin of {type(layer).__name__}"
                     + (f" around {type(layer.cell).__name__}" if hasattr(layer, "cell") else ""))
 
@@ -103,9 +124,10 @@ def from_keras(twin):
     """The seqkeras equivalent of a Keras built-in layer, built, with copies of its weights.
 
     Args:
-        twin: a built ``keras.layers.SimpleRNNCell``, or a built ``keras.layers.SimpleRNN``
-            (returned as ``keras.layers.RNN(ElmanCell(...))`` with the same return_sequences,
-            return_state, go_backwards, stateful and unroll).
+        twin: a built ``keras.layers.SimpleRNNCell``, ``LSTMCell`` or ``GRUCell``, or a built
+            ``keras.layers.SimpleRNN``, ``LSTM`` or ``GRU`` (returned as
+            ``keras.layers.RNN(<seqkeras cell>)`` with the same return_sequences, return_state,
+            go_backwards, stateful and unroll).
 
     Returns:
         The built seqkeras layer.
@@ -115,11 +137,15 @@ def from_keras(twin):
         TypeError: no seqkeras layer corresponds to the twin.
     """
     _require_built(twin)
-    if isinstance(twin, keras.layers.SimpleRNN):
-        cell = _simple_rnn_cell_to_elman(twin.cell)
-        layer = keras.layers.RNN(cell, dtype=twin.dtype_policy, **_rnn_flags(twin))
-        layer.build((None, None, cell.W_xh.shape[0]))
-        return layer
-    if isinstance(twin, keras.layers.SimpleRNNCell):
-        return _simple_rnn_cell_to_elman(twin)
+    for pair in _CELL_TWINS:
+        inverse = [(keras_name, ours) for ours, keras_name in pair.weights]
+        if isinstance(twin, pair.keras_layer):
+            _no_dropout(twin.cell)
+            cell = _convert_cell(twin.cell, pair.cell, inverse)
+            layer = keras.layers.RNN(cell, dtype=twin.dtype_policy, **_rnn_flags(twin))
+            layer.build((None, None, twin.cell.kernel.shape[0]))
+            return layer
+        if isinstance(twin, pair.keras_cell):
+            _no_dropout(twin)
+            return _convert_cell(twin, pair.cell, inverse)
     raise TypeError(f"from_keras does not know a seqkeras equivalent of {type(twin).__name__}")

@@ -114,3 +114,63 @@ def test_char_lm_windows_shift_by_one():
         data.char_lm_windows(ids[:3], 5)
     with pytest.raises(ValueError, match="sequence_length"):
         data.char_lm_windows(ids, 0)
+
+
+def test_adding_problem_shapes_markers_and_targets():
+    inputs, targets = data.adding_problem(500, 100, seed=3)
+    assert inputs.shape == (500, 100, 2) and targets.shape == (500,)
+    assert inputs.dtype == np.float32 and targets.dtype == np.float32
+    values, markers = inputs[..., 0], inputs[..., 1]
+    assert values.min() >= 0.0 and values.max() <= 1.0
+    assert set(np.unique(markers)) == {0.0, 1.0}
+    np.testing.assert_array_equal(markers.sum(axis=1), 2.0)
+    np.testing.assert_array_equal(markers[:, :50].sum(axis=1), 1.0)  # one in each half
+    np.testing.assert_array_equal(markers[:, 50:].sum(axis=1), 1.0)
+    np.testing.assert_allclose(targets, (values * markers).sum(axis=1), rtol=1e-6)
+
+
+def test_adding_problem_trivial_predictor_scores_one_sixth():
+    _, targets = data.adding_problem(100_000, 10, seed=0)
+    assert np.mean((targets - 1.0) ** 2) == pytest.approx(1 / 6, rel=0.02)
+    assert targets.mean() == pytest.approx(1.0, abs=0.01)
+
+
+def test_adding_problem_is_deterministic_per_seed():
+    first, second, other = (data.adding_problem(20, 30, seed=s) for s in (7, 7, 8))
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first[0], other[0])
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"num_sequences": 0, "length": 10}, "num_sequences must be a positive integer"),
+    ({"num_sequences": 2.5, "length": 10}, "num_sequences must be a positive integer"),
+    ({"num_sequences": 5, "length": 1}, "length must be an integer >= 2"),
+])
+def test_adding_problem_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        data.adding_problem(**kwargs)
+
+
+def test_remove_and_restore_spaces_round_trip_on_the_kjv():
+    text = data.bible_text("kjv", split="validation")
+    unspaced, starts = data.remove_spaces(text)
+    assert " " not in unspaced and len(unspaced) == len(starts) == len(text) - text.count(" ")
+    assert starts.sum() == text.count(" ")
+    assert data.restore_spaces(unspaced, starts) == text
+    unspaced, starts = data.remove_spaces("In the beginning")
+    assert unspaced == "Inthebeginning"
+    assert [unspaced[i] for i in np.flatnonzero(starts)] == ["t", "b"]
+    with pytest.raises(ValueError, match="one label per character"):
+        data.restore_spaces("abc", [0, 1])
+
+
+def test_tagging_windows_keep_ids_and_labels_aligned():
+    ids, labels = np.arange(25), np.arange(25) % 3
+    x, y = data.tagging_windows(ids, labels, 10)
+    assert x.shape == y.shape == (2, 10)
+    np.testing.assert_array_equal(y, x % 3)
+    with pytest.raises(ValueError, match="equal length"):
+        data.tagging_windows(ids, labels[:-1], 10)
+    with pytest.raises(ValueError, match="too few"):
+        data.tagging_windows(ids, labels, 30)

@@ -76,3 +76,15 @@ def test_diagnostic_errors():
         diagnostics.gradient_ratio(np.ones(10), 10)
     with pytest.raises(ValueError, match="square"):
         diagnostics.spectral_radius(np.zeros((2, 3)))
+
+
+def test_precision_recall_f1_by_hand():
+    true = np.array([[1, 0, 1, 1], [0, 0, 1, 0]])
+    predicted = np.array([[1, 1, 0, 1], [0, 0, 1, 0]])  # TP 3, FP 1, FN 1
+    scores = metrics.precision_recall_f1(true, predicted)
+    assert scores == pytest.approx({"precision": 0.75, "recall": 0.75, "f1": 0.75})
+    assert metrics.precision_recall_f1([0, 0], [0, 0]) == {"precision": 0.0, "recall": 0.0,
+                                                            "f1": 0.0}
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.precision_recall_f1([0, 1], [0, 1, 1])
+

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from seqkeras import data, decoding, metrics, models
-from seqkeras.layers import ElmanCell
+from seqkeras.layers import ElmanCell, GRUCell, LSTMCell
 
 from conftest import to_numpy
 
@@ -58,3 +58,30 @@ def test_sample_text_errors(vocab):
         decoding.sample_text(model, vocab, "")
     with pytest.raises(ValueError, match="not in the vocabulary"):
         decoding.sample_text(model, vocab, "xyz")
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_tagger_sees_the_future_only_when_bidirectional(vocab, rng, bidirectional):
+    model = models.rnn_tagger(len(vocab), LSTMCell(6), num_layers=2, bidirectional=bidirectional)
+    x = rng.integers(1, len(vocab), size=(2, 9)).astype("int32")
+    changed_last = x.copy()
+    changed_last[:, -1] = np.where(x[:, -1] == 1, 2, 1)
+    first, second = to_numpy(model(x)), to_numpy(model(changed_last))
+    assert first.shape == (2, 9) and ((first > 0) & (first < 1)).all()
+    # The first position's output reads the last character only in a bidirectional model.
+    assert np.allclose(first[:, :-1], second[:, :-1]) is not bidirectional
+    rnn_weights = [w for layer in model.layers if "rnn" in layer.name or "bidir" in layer.name
+                   for w in layer.weights]
+    assert len(rnn_weights) == 3 * 2 * (2 if bidirectional else 1)  # fresh cell per copy
+    assert len({id(w) for w in rnn_weights}) == len(rnn_weights)
+
+
+def test_tagger_save_load_and_errors(tmp_path, vocab, rng):
+    model = models.rnn_tagger(len(vocab), GRUCell(4), bidirectional=True, merge_mode="sum")
+    x = rng.integers(1, len(vocab), size=(3, 7)).astype("int32")
+    path = tmp_path / "tagger.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(to_numpy(model(x)), to_numpy(loaded(x)))
+    with pytest.raises(ValueError, match="num_layers must be a positive integer"):
+        models.rnn_tagger(len(vocab), GRUCell(4), num_layers=0)

@@ -1,4 +1,5 @@
-"""Bundled real data, loaded offline: text corpora, sentence pairs, time series, vocabularies.
+"""Bundled real data, loaded offline: text corpora, sentence pairs, time series, vocabularies;
+the tasks built from them; and the synthetic tasks of the papers that used them.
 
 Every file lives in ``seqkeras/data/files`` with its licence beside it; ``course/data/build.py``
 rebuilds each one byte for byte from a package registry, and ``SHA256SUMS`` pins them.
@@ -15,11 +16,19 @@ from seqkeras.data.corpora import (
     load_sunspots,
     verify_checksums,
 )
-from seqkeras.data.text import CharVocabulary, char_lm_windows
+from seqkeras.data.synthetic import adding_problem
+from seqkeras.data.text import (
+    CharVocabulary,
+    char_lm_windows,
+    remove_spaces,
+    restore_spaces,
+    tagging_windows,
+)
 
 __all__ = [
     "BIBLE_TRANSLATIONS",
     "CharVocabulary",
+    "adding_problem",
     "Verse",
     "bible_books",
     "bible_text",
@@ -28,5 +37,8 @@ __all__ = [
     "load_co2",
     "load_sentence_pairs",
     "load_sunspots",
+    "remove_spaces",
+    "restore_spaces",
+    "tagging_windows",
     "verify_checksums",
 ]

@@ -110,3 +110,56 @@ def char_lm_windows(ids: np.ndarray, sequence_length: int) -> tuple[np.ndarray, 
     x = ids[:span].reshape(num_windows, sequence_length)
     y = ids[1:span + 1].reshape(num_windows, sequence_length)
     return x.astype(np.int32), y.astype(np.int32)
+
+
+def remove_spaces(text: str) -> tuple[str, np.ndarray]:
+    """The word-boundary task of chapter 4: ``text`` with its spaces removed, and where they were.
+
+    ``"In the beginning"`` becomes ``"Inthebeginning"`` with labels 1 at the "t" of "the" and
+    the "b" of "beginning" (a space stood just before them) and 0 elsewhere. A model that reads
+    the unspaced characters and predicts the labels restores the spaces; other whitespace
+    (newlines between verses) stays in the text, as a character with label 0.
+
+    Args:
+        text: text whose words are separated by single spaces.
+
+    Returns:
+        ``(unspaced, starts)``: the text without spaces, and an int32 array of the same length,
+        1 where a space was removed just before the character.
+    """
+    is_space = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) == ord(" ")
+    after_space = np.concatenate([[False], is_space[:-1]])
+    return text.replace(" ", ""), after_space[~is_space].astype(np.int32)
+
+
+def restore_spaces(unspaced: str, starts) -> str:
+    """The inverse of ``remove_spaces``: insert a space before every character labelled 1."""
+    starts = np.asarray(starts)
+    if starts.shape != (len(unspaced),):
+        raise ValueError(f"starts must have one label per character, shape ({len(unspaced)},); "
+                         f"got shape {starts.shape}")
+    return "".join(" " + c if s else c for c, s in zip(unspaced, starts, strict=True))
+
+
+def tagging_windows(ids: np.ndarray, labels: np.ndarray, sequence_length: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Cut a long sequence of ids and its per-position labels into aligned windows.
+
+    Consecutive, non-overlapping windows of ``sequence_length``; the remainder is dropped.
+
+    Returns:
+        ``(x, y)``, two int32 arrays of shape ``(num_windows, sequence_length)``.
+    """
+    ids, labels = np.asarray(ids), np.asarray(labels)
+    if ids.ndim != 1 or ids.shape != labels.shape:
+        raise ValueError(f"ids and labels must be 1-D and of equal length, got shapes "
+                         f"{ids.shape} and {labels.shape}")
+    if sequence_length < 1:
+        raise ValueError(f"sequence_length must be a positive integer, got {sequence_length}")
+    num_windows = len(ids) // sequence_length
+    if num_windows < 1:
+        raise ValueError(f"{len(ids)} positions are too few for one window of "
+                         f"sequence_length={sequence_length}")
+    span = num_windows * sequence_length
+    return (ids[:span].reshape(num_windows, -1).astype(np.int32),
+            labels[:span].reshape(num_windows, -1).astype(np.int32))

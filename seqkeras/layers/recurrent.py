@@ -1,4 +1,8 @@
-"""Recurrent cells, one time step each; ``keras.layers.RNN`` runs them over a sequence."""
+"""What every seqkeras recurrent cell shares, and the Elman cell.
+
+A cell computes one time step; ``keras.layers.RNN`` runs it over a sequence. The gated cells
+live in ``seqkeras.layers.lstm`` and ``seqkeras.layers.gru``.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,60 @@ import keras
 from keras import ops
 
 
-def _check_units(units):
-    if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-        raise ValueError(f"units must be a positive integer, got {units!r}")
+class RecurrentCell(keras.layers.Layer):
+    """Base of the seqkeras cells: units, initialisers, input checks and a zero initial state.
+
+    Subclasses set ``state_size`` and create their weights in ``build()`` after calling
+    ``self._input_dim(input_shape)``, which rejects anything but one time step.
+
+    Args:
+        units: dimension of the hidden state h_t, a positive integer.
+        use_bias: whether the cell has biases.
+        kernel_initializer: initializer of the input weights W_x.
+        recurrent_initializer: initializer of the recurrent weights W_h.
+        bias_initializer: initializer of the biases.
+    """
+
+    def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
+            raise ValueError(f"units must be a positive integer, got {units!r}")
+        self.units = units
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.output_size = units
+
+    def _input_dim(self, input_shape) -> int:
+        if len(input_shape) != 2:
+            raise ValueError(
+                f"{type(self).__name__} expects one time step, inputs of shape (batch, "
+                f"input_dim); got input_shape={tuple(input_shape)}. Wrap the cell in "
+                "keras.layers.RNN to run it over (batch, time, input_dim) sequences."
+            )
+        if input_shape[-1] is None:
+            raise ValueError(f"the last dimension of the inputs must be known, got {input_shape}")
+        return input_shape[-1]
+
+    def get_initial_state(self, batch_size=None):
+        sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
+        return [ops.zeros((batch_size, size), dtype=self.compute_dtype) for size in sizes]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
-class ElmanCell(keras.layers.Layer):
+class ElmanCell(RecurrentCell):
     """The simple recurrent network of Elman (1990), one time step.
 
     The hidden state is a squashed sum of the current input and the previous hidden state
@@ -67,27 +118,15 @@ class ElmanCell(keras.layers.Layer):
         bias_initializer="zeros",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        _check_units(units)
-        self.units = units
+        super().__init__(units, use_bias=use_bias, kernel_initializer=kernel_initializer,
+                         recurrent_initializer=recurrent_initializer,
+                         bias_initializer=bias_initializer, **kwargs)
         self.activation = keras.activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
         self.state_size = units
-        self.output_size = units
 
     def build(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError(
-                "ElmanCell expects one time step, inputs of shape (batch, input_dim); got "
-                f"input_shape={tuple(input_shape)}. Wrap the cell in keras.layers.RNN to run it "
-                "over (batch, time, input_dim) sequences."
-            )
-        if input_shape[-1] is None:
-            raise ValueError(f"the last dimension of the inputs must be known, got {input_shape}")
-        self.W_xh = self.add_weight(shape=(input_shape[-1], self.units), name="W_xh",
+        input_dim = self._input_dim(input_shape)
+        self.W_xh = self.add_weight(shape=(input_dim, self.units), name="W_xh",
                                     initializer=self.kernel_initializer)
         self.W_hh = self.add_weight(shape=(self.units, self.units), name="W_hh",
                                     initializer=self.recurrent_initializer)
@@ -103,16 +142,6 @@ class ElmanCell(keras.layers.Layer):
         h = self.activation(pre_activation)
         return h, ([h] if isinstance(states, (list, tuple)) else h)
 
-    def get_initial_state(self, batch_size=None):
-        return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)]
-
     def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "activation": keras.activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-        }
+        return {**super().get_config(),
+                "activation": keras.activations.serialize(self.activation)}

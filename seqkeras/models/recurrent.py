@@ -1,6 +1,6 @@
-"""Recurrent models: a character language model and a one-step-ahead forecaster.
+"""Recurrent models: a character language model, a one-step-ahead forecaster and a tagger.
 
-Both take the recurrent cell as an argument, so chapter 1 passes an ``ElmanCell`` and later
+Each takes the recurrent cell as an argument, so chapter 1 passes an ``ElmanCell`` and later
 chapters pass an LSTM or GRU cell into the same model.
 """
 
@@ -49,3 +49,42 @@ def rnn_forecaster(cell, num_features=1, name="rnn_forecaster"):
     h_last = keras.layers.RNN(cell, name="rnn")(window)
     forecast = keras.layers.Dense(num_features, name="forecast")(h_last)
     return keras.Model(window, forecast, name=name)
+
+
+def rnn_tagger(vocab_size, cell, num_layers=1, bidirectional=False, merge_mode="concat",
+               embedding_dim=32, name="rnn_tagger"):
+    """One binary label per input character: embedding -> stacked (bi)RNN(cell) -> sigmoid.
+
+    A unidirectional layer's output at step t has read x_1..x_t; a bidirectional one
+    (Schuster & Paliwal 1997) runs a second copy of the cell from x_T back to x_t and merges the
+    two states, so its output at t has read the whole sequence. Stacked layers (Graves et al.
+    2013) feed each layer's output sequence to the next.
+
+    Args:
+        vocab_size: number of character ids (padding included).
+        cell: a recurrent cell, e.g. ``seqkeras.layers.LSTMCell(64)``; every layer and direction
+            gets a fresh copy of it (same configuration, its own weights).
+        num_layers: how many recurrent layers to stack.
+        bidirectional: wrap each layer in ``keras.layers.Bidirectional``.
+        merge_mode: how Bidirectional merges the forward and backward outputs: ``"concat"``
+            (2 x units features), ``"sum"``, ``"mul"`` or ``"ave"``.
+        embedding_dim: size of the embedding's rows.
+        name: model name.
+
+    Returns:
+        A ``keras.Model`` from int ids ``(batch, time)`` to probabilities ``(batch, time)``.
+    """
+    if not isinstance(num_layers, int) or num_layers < 1:
+        raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+    char_ids = keras.Input(shape=(None,), dtype="int32", name="char_ids")
+    x = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(char_ids)
+    for layer_index in range(1, num_layers + 1):
+        rnn = keras.layers.RNN(cell.from_config(cell.get_config() | {"name": None}),
+                               return_sequences=True, name=f"rnn_{layer_index}")
+        if bidirectional:
+            rnn = keras.layers.Bidirectional(rnn, merge_mode=merge_mode,
+                                             name=f"bidirectional_{layer_index}")
+        x = rnn(x)
+    probabilities = keras.layers.Dense(1, activation="sigmoid", name="label")(x)
+    probabilities = keras.layers.Reshape((-1,), name="per_position")(probabilities)
+    return keras.Model(char_ids, probabilities, name=name)
