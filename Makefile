@@ -32,8 +32,9 @@ unit: install  ## unit tests on the TensorFlow backend, then on JAX
 	KERAS_BACKEND=tensorflow $(PYTEST) tests
 	KERAS_BACKEND=jax $(PYTEST) tests
 
-notebooks: install  ## every chapter, executed by nbval in fast mode
-	SEQKERAS_FAST=1 KERAS_BACKEND=tensorflow $(PYTEST) --nbval-lax --nbval-current-env chapters
+notebooks: install  ## every chapter, executed by nbval in fast mode, two notebooks at a time
+	SEQKERAS_FAST=1 KERAS_BACKEND=tensorflow $(PYTEST) -n 2 --dist loadscope \
+		--nbval-lax --nbval-current-env chapters
 
 course: install  ## run every chapter headless in fast mode: make course ARGS="01 --full"
 	$(BIN)/python -m course run $(ARGS)

@@ -2,12 +2,22 @@
 
 Modules: ``layers`` (cells, attention, ...), ``models``, ``interop`` (weight converters to the
 Keras twins), ``data`` (bundled corpora), ``baselines``, ``metrics``, ``diagnostics``,
-``decoding``, ``plots``, ``utils``.
+``decoding``, ``training``, ``plots``, ``utils``.
 """
 
-from seqkeras import baselines, data, decoding, diagnostics, interop, layers, metrics, models
+from seqkeras import (
+    baselines,
+    data,
+    decoding,
+    diagnostics,
+    interop,
+    layers,
+    metrics,
+    models,
+    training,
+)
 
 __version__ = "0.1.0"
 
 __all__ = ["baselines", "data", "decoding", "diagnostics", "interop", "layers", "metrics",
-           "models", "__version__"]
+           "models", "training", "__version__"]

@@ -77,3 +77,25 @@ def plot_forecast(x, actual, forecasts, ax=None, xlabel="time", ylabel="value", 
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
+
+
+def plot_curves(curves, ylabel, ax=None, title=None, xlabel="epoch", baseline=None,
+                baseline_label="baseline", log_scale=False):
+    """One line per ``{label: values}`` against 1, 2, ... (epochs), on one Axes, for comparing
+    models' learning curves; ``baseline`` draws a dashed horizontal line (a trivial predictor's
+    score) labelled ``baseline_label``."""
+    ax = _axes(ax, figsize=(8, 4))
+    for label, values in curves.items():
+        values = np.asarray(values)
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=label)
+    if baseline is not None:
+        ax.axhline(baseline, color="gray", linestyle="--", label=baseline_label)
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or "")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return ax

@@ -1,4 +1,5 @@
-"""What every chapter does first (seed, report the environment) and last (publish results)."""
+"""What every chapter does first (seed, report the environment), last (publish results), and
+in between (print comparison tables)."""
 
 from __future__ import annotations
 
@@ -90,3 +91,21 @@ def publish_results(chapter: str, results: dict, fast: bool) -> dict:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(record, indent=2) + "\n")
     return record
+
+
+def format_table(rows: list[dict], float_format: str = ".4g") -> str:
+    """A plain-text table of ``rows`` (dicts with the same keys), columns aligned, floats
+    formatted with ``float_format``: what a chapter prints to compare models."""
+    if not rows:
+        raise ValueError("rows must contain at least one row")
+    columns = list(rows[0])
+    cells = [[f"{row[c]:{float_format}}" if isinstance(row[c], float) else str(row[c])
+              for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    numeric = [all(isinstance(row[c], (int, float)) for row in rows) for c in columns]
+
+    def line(values):
+        return "  ".join(v.rjust(w) if right else v.ljust(w)
+                         for v, w, right in zip(values, widths, numeric, strict=True)).rstrip()
+
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *map(line, cells)])

@@ -174,3 +174,19 @@ def test_tagging_windows_keep_ids_and_labels_aligned():
         data.tagging_windows(ids, labels[:-1], 10)
     with pytest.raises(ValueError, match="too few"):
         data.tagging_windows(ids, labels, 30)
+
+
+def test_sunspot_windows_split_at_the_test_year_and_scale_by_the_training_part():
+    windows = data.sunspot_windows(window=20, test_start_year=1949)
+    years, series = data.load_sunspots()
+    assert windows.years[windows.test_start] == 1949
+    assert windows.scale == series[:windows.test_start].max()
+    assert windows.x_train.shape == (229, 20, 1) and windows.y_train.shape == (229, 1)
+    assert len(windows.x_test) == len(years) - windows.test_start == 60
+    # The first test window ends in 1948 and predicts 1949.
+    np.testing.assert_allclose(windows.x_test[0, :, 0] * windows.scale,
+                               series[windows.test_start - 20:windows.test_start], rtol=1e-6)
+    np.testing.assert_allclose(windows.y_test[:, 0] * windows.scale,
+                               series[windows.test_start:], rtol=1e-6)
+    with pytest.raises(ValueError, match="test_start_year must be in"):
+        data.sunspot_windows(test_start_year=1710)

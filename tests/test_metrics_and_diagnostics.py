@@ -88,3 +88,15 @@ def test_precision_recall_f1_by_hand():
     with pytest.raises(ValueError, match="same shape"):
         metrics.precision_recall_f1([0, 1], [0, 1, 1])
 
+
+
+def test_format_table_aligns_columns():
+    from seqkeras.utils import format_table
+
+    table = format_table([{"model": "LSTM", "MSE": 0.001234567}, {"model": "Elman", "MSE": 0.17}])
+    header, rule, *rows = table.splitlines()
+    assert header.split() == ["model", "MSE"] and set(rule) <= {"-", " "}
+    assert header == "model       MSE"
+    assert rows == ["LSTM   0.001235", "Elman      0.17"]
+    with pytest.raises(ValueError, match="at least one row"):
+        format_table([])

@@ -85,3 +85,17 @@ def test_tagger_save_load_and_errors(tmp_path, vocab, rng):
     np.testing.assert_array_equal(to_numpy(model(x)), to_numpy(loaded(x)))
     with pytest.raises(ValueError, match="num_layers must be a positive integer"):
         models.rnn_tagger(len(vocab), GRUCell(4), num_layers=0)
+
+
+def test_training_fit_compiles_trains_and_times_epochs(rng, capsys):
+    from seqkeras import training
+
+    x, y = data.adding_problem(64, 8, seed=0)
+    run = training.fit(models.rnn_forecaster(ElmanCell(4), num_features=2), x, y[:, None],
+                       validation_data=(x[:16], y[:16, None]), epochs=4, loss="mse",
+                       batch_size=16, verbose=0, callbacks=[training.PrintEvery(2)])
+    assert len(run.history["loss"]) == len(run.history["val_loss"]) == 4
+    assert run.seconds_per_epoch > 0
+    assert run.model.optimizer.clipnorm == 1.0
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in printed] == ["epoch    2", "epoch    4"]

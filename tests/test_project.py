@@ -15,7 +15,7 @@ from course import notebooks, readme
 from course import syllabus as syl
 
 ROOT = Path(__file__).resolve().parents[1]
-PLANNED = ["01_elman_rnn", "02_lstm", "03_gru", "04_deep_bidirectional_rnns", "05_seq2seq",
+PLANNED = ["01_elman_rnn", "02_lstm", "03_gru", "04_bidirectional_deep_rnn", "05_seq2seq",
            "06_bahdanau_attention", "07_attention_family", "08_transformer",
            "09_bert_pretraining", "10_bert_finetuning", "11_bert_family"]
 

@@ -16,6 +16,7 @@ from seqkeras.data.corpora import (
     load_sunspots,
     verify_checksums,
 )
+from seqkeras.data.series import ForecastingWindows, sunspot_windows
 from seqkeras.data.synthetic import adding_problem
 from seqkeras.data.text import (
     CharVocabulary,
@@ -28,6 +29,7 @@ from seqkeras.data.text import (
 __all__ = [
     "BIBLE_TRANSLATIONS",
     "CharVocabulary",
+    "ForecastingWindows",
     "adding_problem",
     "Verse",
     "bible_books",
@@ -39,6 +41,7 @@ __all__ = [
     "load_sunspots",
     "remove_spaces",
     "restore_spaces",
+    "sunspot_windows",
     "tagging_windows",
     "verify_checksums",
 ]

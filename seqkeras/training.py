@@ -1,0 +1,79 @@
+"""The training recipe the chapters share, so that a chapter states its experiment, not its loop:
+Adam with gradient clipping (chapter 1 showed why), per-epoch timing, progress output."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records the wall time of every training epoch in ``seconds`` (a list)."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+class PrintEvery(keras.callbacks.Callback):
+    """Prints the logs every ``epochs`` epochs: progress for long runs trained with verbose=0.
+
+    Args:
+        epochs: how often to print.
+        scale: factor applied to every logged value before printing (e.g. back to data units).
+    """
+
+    def __init__(self, epochs=50, scale=1.0):
+        super().__init__()
+        self.every, self.scale = epochs, scale
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            shown = ", ".join(f"{k} {v * self.scale:.4g}" for k, v in (logs or {}).items())
+            print(f"epoch {epoch + 1:>4}: {shown}", flush=True)
+
+
+@dataclass
+class TrainingRun:
+    """What ``fit`` returns: the trained model, its History's logs, and the median epoch time."""
+
+    model: keras.Model
+    history: dict
+    seconds_per_epoch: float
+
+
+def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
+        learning_rate=3e-3, clipnorm=1.0, verbose=2, callbacks=()) -> TrainingRun:
+    """Compile ``model`` with Adam(``learning_rate``, ``clipnorm``) and train it, timing epochs.
+
+    Args:
+        model: an uncompiled Keras model.
+        x, y: training inputs and targets.
+        validation_data: ``(x_val, y_val)``, scored after every epoch.
+        epochs: number of epochs.
+        loss: a Keras loss.
+        metrics: Keras metrics to report.
+        batch_size: sequences per step.
+        learning_rate: Adam's step size.
+        clipnorm: gradient-norm clipping threshold (Pascanu et al. 2013); None disables it.
+        verbose: 2 prints a line per epoch; 0 prints nothing (add ``PrintEvery``).
+        callbacks: more Keras callbacks.
+
+    Returns:
+        A ``TrainingRun``.
+    """
+    timer = EpochTimer()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm), loss=loss,
+                  metrics=list(metrics))
+    history = model.fit(x, y, batch_size=batch_size, epochs=epochs,
+                        validation_data=validation_data, verbose=verbose,
+                        callbacks=[timer, *callbacks])
+    return TrainingRun(model, history.history, float(np.median(timer.seconds)))
