@@ -4,11 +4,17 @@
   discounting (Ney, Essen & Kneser 1994).
 - ``naive_forecast`` and ``LinearAutoregression``: one-step-ahead forecasts of a time series,
   the last value and an AR(p) model fitted by least squares (Yule 1927).
+- ``WordLexicon``: word-for-word translation with the lexical probabilities of IBM Model 1
+  (Brown et al. 1993), the statistical-MT baseline the translation chapters must beat.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
+
+from seqkeras.data.translation import detokenize, tokenize
 
 
 class CharNGramModel:
@@ -163,3 +169,62 @@ class LinearAutoregression:
         if not self.order <= start < len(series):
             raise ValueError(f"start must be in [{self.order}, {len(series)}), got {start}")
         return self._design(series, start, len(series)) @ self.coefficients
+
+
+class WordLexicon:
+    """Word-for-word translation with IBM Model 1 lexical probabilities (Brown et al. 1993).
+
+    EM estimates t(e | f), the probability that source word f translates as target word e, from
+    sentence pairs alone: each target word of a pair is shared among the pair's source words
+    (and a NULL word) in proportion to the current t(e | f), and t is re-estimated from those
+    expected counts. ``translate`` then replaces every source word by its most probable
+    translation, in the source's word order, and copies words it never saw (names, numbers).
+    No reordering, no context: what a neural translator must do better than.
+
+    Args:
+        iterations: EM iterations (Model 1's likelihood is convex; 5-10 are plenty).
+
+    Example:
+
+    >>> lexicon = WordLexicon().fit(train_pairs)
+    >>> lexicon.translate("Wie konntest du nur?")
+    """
+
+    NULL = None
+
+    def __init__(self, iterations: int = 8):
+        if not isinstance(iterations, int) or iterations < 1:
+            raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
+        self.iterations = iterations
+        self.best_translation: dict[str, str] = {}
+
+    def fit(self, pairs) -> WordLexicon:
+        """Estimate t(e | f) from ``(source, target)`` sentence pairs; returns self."""
+        corpus = [([self.NULL, *tokenize(f)], tokenize(e)) for f, e in pairs]
+        corpus = [(f, e) for f, e in corpus if len(f) > 1 and e]
+        if not corpus:
+            raise ValueError("pairs holds no pair with words on both sides")
+        target_words = {w for _, e in corpus for w in e}
+        t = defaultdict(lambda: 1.0 / len(target_words))  # t[(e, f)], uniform to start
+        for _ in range(self.iterations):
+            counts, totals = defaultdict(float), defaultdict(float)
+            for f_words, e_words in corpus:
+                for e in e_words:
+                    normaliser = sum(t[(e, f)] for f in f_words)
+                    for f in f_words:
+                        share = t[(e, f)] / normaliser
+                        counts[(e, f)] += share
+                        totals[f] += share
+            t = defaultdict(float, {(e, f): c / totals[f] for (e, f), c in counts.items()})
+        best: dict[str, tuple[float, str]] = {}
+        for (e, f), p in t.items():
+            if f is not self.NULL and p > best.get(f, (0.0, ""))[0]:
+                best[f] = (p, e)
+        self.best_translation = {f: e for f, (_, e) in best.items()}
+        return self
+
+    def translate(self, sentence: str) -> str:
+        """The word-for-word translation of one sentence (lower-cased, detokenised)."""
+        if not self.best_translation:
+            raise ValueError("call fit() before translate()")
+        return detokenize([self.best_translation.get(f, f) for f in tokenize(sentence)])

@@ -99,3 +99,25 @@ def plot_curves(curves, ylabel, ax=None, title=None, xlabel="epoch", baseline=No
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return ax
+
+
+def plot_attention(weights, source_tokens, target_tokens, ax=None, title=None):
+    """Heatmap of one sentence's attention weights: target words down, source words across.
+
+    Args:
+        weights: ``(T_target, T_source)`` array; row i is alpha_i over the source positions.
+            Extra rows or columns (padding) are cut to the token lists' lengths.
+        source_tokens: the source words (columns).
+        target_tokens: the generated words (rows).
+    """
+    weights = np.asarray(weights)[:len(target_tokens), :len(source_tokens)]
+    ax = _axes(ax, figsize=(0.5 * len(source_tokens) + 2, 0.4 * len(target_tokens) + 1.5))
+    image = ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(source_tokens)), source_tokens, rotation=60, ha="right")
+    ax.set_yticks(range(len(target_tokens)), target_tokens)
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    if title:
+        ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax, fraction=0.04, label="attention weight")
+    return ax

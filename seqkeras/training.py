@@ -77,3 +77,15 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
                         validation_data=validation_data, verbose=verbose,
                         callbacks=[timer, *callbacks])
     return TrainingRun(model, history.history, float(np.median(timer.seconds)))
+
+
+def fit_translation(model, train, validation, epochs, batch_size=64, learning_rate=3e-3,
+                    verbose=2) -> TrainingRun:
+    """Teacher-forced training of a translation model on ``TranslationBatch`` arrays.
+
+    The loss is the cross-entropy of each next target word, averaged over real (non-padding)
+    target positions: ``SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)``.
+    """
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    return fit(model, train.inputs, train.target_ids, (validation.inputs, validation.target_ids),
+               epochs, loss, batch_size=batch_size, learning_rate=learning_rate, verbose=verbose)

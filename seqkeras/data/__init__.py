@@ -18,6 +18,13 @@ from seqkeras.data.corpora import (
 )
 from seqkeras.data.series import ForecastingWindows, sunspot_windows
 from seqkeras.data.synthetic import adding_problem
+from seqkeras.data.translation import (
+    TranslationBatch,
+    WordVocabulary,
+    detokenize,
+    encode_pairs,
+    tokenize,
+)
 from seqkeras.data.text import (
     CharVocabulary,
     char_lm_windows,
@@ -43,5 +50,10 @@ __all__ = [
     "restore_spaces",
     "sunspot_windows",
     "tagging_windows",
+    "TranslationBatch",
+    "WordVocabulary",
+    "detokenize",
+    "encode_pairs",
+    "tokenize",
     "verify_checksums",
 ]

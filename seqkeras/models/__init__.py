@@ -1,5 +1,7 @@
 """Whole models assembled from seqkeras layers."""
 
 from seqkeras.models.recurrent import rnn_forecaster, rnn_language_model, rnn_tagger
+from seqkeras.models.translation import AttentionSeq2Seq, Seq2Seq, reverse_padded
 
-__all__ = ["rnn_forecaster", "rnn_language_model", "rnn_tagger"]
+__all__ = ["AttentionSeq2Seq", "Seq2Seq", "reverse_padded", "rnn_forecaster",
+           "rnn_language_model", "rnn_tagger"]

@@ -1,0 +1,168 @@
+"""Text preparation for translation: word tokens, a vocabulary per language, padded id arrays.
+
+The sentence pairs are short (a median of 8 words) and the corpus small (14,356 training pairs),
+so the chapters work with lower-cased words and punctuation marks as tokens and a vocabulary of
+the words seen at least twice; rarer words become ``[UNK]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+PAD, UNK, START, END = "[PAD]", "[UNK]", "[START]", "[END]"
+SPECIAL_TOKENS = (PAD, UNK, START, END)
+
+# A word keeps its inner apostrophes (don't, today's); every other punctuation mark is a token.
+_TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:)\]}»“]|['’]s\b)")
+_NO_SPACE_AFTER = re.compile(r"([(\[{«„]) ")
+
+
+def tokenize(sentence: str) -> list[str]:
+    """Lower-cased word and punctuation tokens: ``"Wie geht's?"`` -> ``["wie", "geht's", "?"]``."""
+    return _TOKEN.findall(sentence.lower())
+
+
+def detokenize(tokens) -> str:
+    """Join tokens into a sentence, with no space before closing punctuation."""
+    text = " ".join(tokens)
+    return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", text))
+
+
+class WordVocabulary:
+    """Word <-> id mapping of one language, with the four special tokens first.
+
+    Ids: 0 ``[PAD]`` (so that ``mask_zero=True`` embeddings mask padding), 1 ``[UNK]``,
+    2 ``[START]``, 3 ``[END]``, then the words seen at least ``min_count`` times in the training
+    sentences, most frequent first (ties alphabetically, so the ids never depend on dict order).
+
+    Args:
+        sentences: the training sentences of this language.
+        min_count: fewest occurrences for a word to get its own id.
+        max_size: largest vocabulary size (special tokens included), or None.
+
+    Example:
+
+    >>> english = WordVocabulary([en for de, en in train_pairs], min_count=2)
+    >>> english.decode(english.encode("How could you?"))
+    'how could you?'
+    """
+
+    def __init__(self, sentences, min_count: int = 2, max_size: int | None = None):
+        if not isinstance(min_count, int) or min_count < 1:
+            raise ValueError(f"min_count must be a positive integer, got {min_count!r}")
+        if max_size is not None and max_size <= len(SPECIAL_TOKENS):
+            raise ValueError(f"max_size must exceed the {len(SPECIAL_TOKENS)} special tokens, "
+                             f"got {max_size!r}")
+        counts = Counter(token for sentence in sentences for token in tokenize(sentence))
+        if not counts:
+            raise ValueError("sentences hold no tokens: cannot build a vocabulary")
+        words = sorted((w for w, c in counts.items() if c >= min_count),
+                       key=lambda w: (-counts[w], w))
+        if max_size is not None:
+            words = words[:max_size - len(SPECIAL_TOKENS)]
+        self.tokens = list(SPECIAL_TOKENS) + words
+        self.ids = {token: i for i, token in enumerate(self.tokens)}
+        self.pad_id, self.unk_id, self.start_id, self.end_id = range(4)
+
+    def __len__(self):
+        return len(self.tokens)
+
+    def encode(self, sentence: str) -> list[int]:
+        """Token ids of a sentence, without start or end tokens; unknown words map to [UNK]."""
+        return [self.ids.get(token, self.unk_id) for token in tokenize(sentence)]
+
+    def decode(self, ids) -> str:
+        """The sentence of a list of ids: stops at [END], drops [PAD] and [START]."""
+        return detokenize(self.decode_tokens(ids))
+
+    def decode_tokens(self, ids) -> list[str]:
+        """The tokens of a list of ids, up to (not including) [END], without [PAD]/[START]."""
+        tokens = []
+        for i in ids:
+            i = int(i)
+            if i == self.end_id:
+                break
+            if i not in (self.pad_id, self.start_id):
+                tokens.append(self.tokens[i])
+        return tokens
+
+
+@dataclass
+class TranslationBatch:
+    """Padded id arrays for teacher-forced training of a translation model.
+
+    Attributes:
+        source_ids: int32 ``(n, source_length)``, the source words, right-padded with 0.
+        decoder_input_ids: int32 ``(n, target_length)``: ``[START] y_1 .. y_m`` then padding.
+        target_ids: int32 ``(n, target_length)``: ``y_1 .. y_m [END]`` then padding: at every
+            position the word the decoder must predict after reading ``decoder_input_ids`` up to
+            there (teacher forcing).
+        sources, references: the original sentences, for display and BLEU (references
+            lower-cased, as the models' outputs are).
+    """
+
+    source_ids: np.ndarray
+    decoder_input_ids: np.ndarray
+    target_ids: np.ndarray
+    sources: list[str]
+    references: list[str]
+
+    @property
+    def inputs(self):
+        """What ``model.fit`` feeds a translation model: ``(source_ids, decoder_input_ids)``."""
+        return (self.source_ids, self.decoder_input_ids)
+
+    @property
+    def source_mask(self):
+        """Boolean ``(n, source_length)``: True at a real source word."""
+        return self.source_ids != 0
+
+    def __len__(self):
+        return len(self.sources)
+
+
+def encode_pairs(pairs, source_vocab: WordVocabulary, target_vocab: WordVocabulary,
+                 max_length: int = 16) -> TranslationBatch:
+    """Encode ``(source, target)`` sentence pairs into padded arrays (see ``TranslationBatch``).
+
+    Args:
+        pairs: list of ``(source_sentence, target_sentence)``.
+        source_vocab, target_vocab: the two vocabularies.
+        max_length: length of the padded arrays. The target needs one slot for [START] (or
+            [END]), so a target sentence of at most ``max_length - 1`` tokens fits.
+
+    Raises:
+        ValueError: for an empty sentence, or one too long for ``max_length`` (filter the pairs
+            first, e.g. ``load_sentence_pairs(split, max_words=...)``).
+    """
+    if not pairs:
+        raise ValueError("pairs is empty")
+    n = len(pairs)
+    source_ids = np.zeros((n, max_length), dtype="int32")
+    decoder_input_ids = np.zeros((n, max_length), dtype="int32")
+    target_ids = np.zeros((n, max_length), dtype="int32")
+    for row, (source, target) in enumerate(pairs):
+        src, tgt = source_vocab.encode(source), target_vocab.encode(target)
+        for name, sentence, ids, limit in (("source", source, src, max_length),
+                                           ("target", target, tgt, max_length - 1)):
+            if not ids:
+                raise ValueError(f"pair {row}: the {name} sentence {sentence!r} has no tokens")
+            if len(ids) > limit:
+                raise ValueError(f"pair {row}: the {name} sentence has {len(ids)} tokens, more "
+                                 f"than max_length={max_length} allows ({limit}): {sentence!r}")
+        source_ids[row, :len(src)] = src
+        decoder_input_ids[row, :len(tgt) + 1] = [target_vocab.start_id, *tgt]
+        target_ids[row, :len(tgt) + 1] = [*tgt, target_vocab.end_id]
+    return TranslationBatch(source_ids, decoder_input_ids, target_ids,
+                            [s for s, _ in pairs], [t.lower() for _, t in pairs])
+
+
+def fits(pair, max_length: int = 16) -> bool:
+    """Whether a pair's source has at most ``max_length`` tokens and its target one fewer."""
+    source, target = pair
+    return 0 < len(tokenize(source)) <= max_length and 0 < len(tokenize(target)) < max_length

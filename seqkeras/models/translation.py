@@ -1,0 +1,210 @@
+"""Encoder-decoder translation models: Sutskever's fixed vector and the attention decoder.
+
+Both are ``keras.Model`` subclasses with the same interface, so training, decoding
+(``seqkeras.decoding.translation_log_probs``) and evaluation code serves every chapter:
+
+- ``model((source_ids, decoder_input_ids))`` -> logits ``(batch, T, target_vocab_size)``, the
+  teacher-forced form used by ``fit``: position i sees the source and y_0..y_i, predicts y_{i+1};
+- ``model.encode(source_ids)`` -> a tuple of tensors with the batch first (what the decoder needs
+  from the source), computed once per sentence when decoding;
+- ``model.decode(decoder_input_ids, encoded)`` -> logits.
+
+Id 0 is padding in both languages (``seqkeras.data.translation.WordVocabulary``); the
+embeddings mask it, so the encoders' final states are those of each sentence's last real word.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+def reverse_padded(ids):
+    """Reverse each right-padded row's real tokens, keeping the padding at the end.
+
+    ``[[5, 6, 7, 0]] -> [[7, 6, 5, 0]]``: Sutskever et al.'s reversed source order.
+    """
+    length = ops.sum(ops.cast(ops.not_equal(ids, 0), "int32"), axis=1, keepdims=True)
+    index = length - 1 - ops.expand_dims(ops.arange(ops.shape(ids)[1], dtype="int32"), 0)
+    reversed_ids = ops.take_along_axis(ids, ops.maximum(index, 0), axis=1)
+    return ops.where(index >= 0, reversed_ids, ops.zeros_like(reversed_ids))
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class Seq2Seq(keras.Model):
+    """The encoder-decoder of Sutskever, Vinyals & Le (2014): the whole source in one vector.
+
+        encoder:  (h_S, c_S) of every layer = LSTM layers over x_1 .. x_S
+        decoder:  LSTM layers over y_0 .. y_{T-1}, starting from those states,
+                  p(y_{i+1} | y_0..y_i, x) = softmax(s_i W_y + b_y)
+
+    Everything the decoder knows about the source is the encoder's final state of each layer:
+    a fixed-size vector, whatever the sentence's length. With ``reverse_source`` the encoder
+    reads the source backwards (the paper's trick: the first source words end up close to the
+    first target words they translate).
+
+    Args:
+        source_vocab_size, target_vocab_size: vocabulary sizes (id 0 = padding).
+        embedding_dim: size of the word embeddings.
+        units: size of every LSTM layer's state.
+        num_layers: LSTM layers in the encoder and in the decoder (the paper used 4).
+        reverse_source: read the source backwards.
+        dropout: rate of the dropout on the embeddings and before the output layer (a small
+            corpus needs it: Sennrich & Zhang 2019).
+
+    Call arguments:
+        inputs: ``(source_ids, decoder_input_ids)``, int ``(batch, S)`` and ``(batch, T)``.
+
+    Returns:
+        Logits ``(batch, T, target_vocab_size)``.
+
+    References:
+        Sutskever, Vinyals & Le (2014), Sequence to sequence learning with neural networks,
+        https://arxiv.org/abs/1409.3215
+    """
+
+    def __init__(self, source_vocab_size, target_vocab_size, embedding_dim=128, units=256,
+                 num_layers=1, reverse_source=False, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("source_vocab_size", source_vocab_size),
+                            ("target_vocab_size", target_vocab_size),
+                            ("embedding_dim", embedding_dim), ("units", units),
+                            ("num_layers", num_layers)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.source_vocab_size, self.target_vocab_size = source_vocab_size, target_vocab_size
+        self.embedding_dim, self.units, self.num_layers = embedding_dim, units, num_layers
+        self.reverse_source = bool(reverse_source)
+        self.dropout = float(dropout)
+        self.dropout_layer = keras.layers.Dropout(self.dropout, name="dropout")
+        self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim,
+                                                       mask_zero=True, name="source_embedding")
+        # No mask on the target side: the loss ignores padding, and a causal decoder's real
+        # positions never see the padding after them.
+        self.target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim,
+                                                       name="target_embedding")
+        self.encoder_layers = [
+            keras.layers.LSTM(units, return_sequences=True, return_state=True,
+                              name=f"encoder_{k}") for k in range(num_layers)]
+        self.decoder_layers = [
+            keras.layers.LSTM(units, return_sequences=True, return_state=True,
+                              name=f"decoder_{k}") for k in range(num_layers)]
+        self.logits = keras.layers.Dense(target_vocab_size, name="logits")
+
+    def encode(self, source_ids):
+        """The fixed vector: ``(h, c)`` of every encoder layer, flattened into one tuple."""
+        if self.reverse_source:
+            source_ids = reverse_padded(source_ids)
+        x = self.dropout_layer(self.source_embedding(source_ids))
+        states = []
+        for layer in self.encoder_layers:
+            x, h, c = layer(x)
+            states += [h, c]
+        return tuple(states)
+
+    def decode(self, decoder_input_ids, encoded):
+        y = self.dropout_layer(self.target_embedding(decoder_input_ids))
+        for k, layer in enumerate(self.decoder_layers):
+            y, _, _ = layer(y, initial_state=list(encoded[2 * k:2 * k + 2]))
+        return self.logits(self.dropout_layer(y))
+
+    def call(self, inputs):
+        source_ids, decoder_input_ids = inputs
+        return self.decode(decoder_input_ids, self.encode(source_ids))
+
+    def get_config(self):
+        return {**super().get_config(), "source_vocab_size": self.source_vocab_size,
+                "target_vocab_size": self.target_vocab_size,
+                "embedding_dim": self.embedding_dim, "units": self.units,
+                "num_layers": self.num_layers, "reverse_source": self.reverse_source,
+                "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class AttentionSeq2Seq(keras.Model):
+    """An attention encoder-decoder whose score function is the layer you pass in.
+
+        annotations  h_j = [forward h_j ; backward h_j]     bidirectional LSTM encoder
+        decoder      s_i = LSTM(y_{i-1}, s_{i-1}),  s_0 = [forward h_S ; backward h_1]
+        attention    c_i, alpha_i = attention(s_i, h_1..h_S)
+        output       h~_i = tanh([c_i ; s_i] W_c),  p(y_{i+1} | ...) = softmax(h~_i W_y + b_y)
+
+    This is Luong et al.'s global attention without input feeding: the decoder's current state
+    s_i is the query, and the context enters the output, not the recurrence, so training runs
+    the decoder over all positions at once. Bahdanau et al. instead query with s_{i-1} and feed
+    c_i into the recurrence, which forces a step-by-step loop; the scores (``BahdanauAttention``,
+    ``LuongAttention``, ``LocalAttention``) are the papers' either way.
+
+    Args:
+        source_vocab_size, target_vocab_size: vocabulary sizes (id 0 = padding).
+        attention: an attention layer called as ``attention(query, values, values_mask)`` and
+            returning ``(context, weights)``, e.g. ``seqkeras.layers.BahdanauAttention(128)``.
+        embedding_dim: size of the word embeddings.
+        units: size of the decoder state and of the annotations (each encoder direction has
+            ``units // 2``).
+        dropout: rate of the dropout on the embeddings and before the output layer.
+
+    Call arguments:
+        inputs: ``(source_ids, decoder_input_ids)``, int ``(batch, S)`` and ``(batch, T)``.
+
+    Returns:
+        Logits ``(batch, T, target_vocab_size)``. ``decode(..., return_weights=True)`` also
+        returns the attention weights ``(batch, T, S)``.
+
+    References:
+        Bahdanau, Cho & Bengio (2014), https://arxiv.org/abs/1409.0473;
+        Luong, Pham & Manning (2015), https://arxiv.org/abs/1508.04025
+    """
+
+    def __init__(self, source_vocab_size, target_vocab_size, attention, embedding_dim=128,
+                 units=256, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(attention, dict):
+            attention = keras.saving.deserialize_keras_object(attention)
+        if not isinstance(units, int) or units < 2 or units % 2:
+            raise ValueError(f"units must be a positive even integer (half of it per encoder "
+                             f"direction), got {units!r}")
+        self.source_vocab_size, self.target_vocab_size = source_vocab_size, target_vocab_size
+        self.embedding_dim, self.units = embedding_dim, units
+        self.attention = attention
+        self.dropout = float(dropout)
+        self.dropout_layer = keras.layers.Dropout(self.dropout, name="dropout")
+        self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim,
+                                                       mask_zero=True, name="source_embedding")
+        # No mask on the target side: the loss ignores padding, and a causal decoder's real
+        # positions never see the padding after them.
+        self.target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim,
+                                                       name="target_embedding")
+        self.encoder = keras.layers.Bidirectional(
+            keras.layers.LSTM(units // 2, return_sequences=True, return_state=True),
+            name="encoder")
+        self.decoder = keras.layers.LSTM(units, return_sequences=True, name="decoder")
+        self.attentional = keras.layers.Dense(units, activation="tanh", name="attentional")
+        self.logits = keras.layers.Dense(target_vocab_size, name="logits")
+
+    def encode(self, source_ids):
+        """``(annotations, source_mask, h_0, c_0)``: what the decoder reads from the source."""
+        annotations, forward_h, forward_c, backward_h, backward_c = self.encoder(
+            self.dropout_layer(self.source_embedding(source_ids)))
+        return (annotations, ops.not_equal(source_ids, 0),
+                ops.concatenate([forward_h, backward_h], axis=-1),
+                ops.concatenate([forward_c, backward_c], axis=-1))
+
+    def decode(self, decoder_input_ids, encoded, return_weights=False):
+        annotations, source_mask, h_0, c_0 = encoded
+        states = self.decoder(self.dropout_layer(self.target_embedding(decoder_input_ids)),
+                              initial_state=[h_0, c_0])
+        context, weights = self.attention(states, annotations, values_mask=source_mask)
+        attentional = self.attentional(ops.concatenate([context, states], axis=-1))
+        logits = self.logits(self.dropout_layer(attentional))
+        return (logits, weights) if return_weights else logits
+
+    def call(self, inputs):
+        source_ids, decoder_input_ids = inputs
+        return self.decode(decoder_input_ids, self.encode(source_ids))
+
+    def get_config(self):
+        return {**super().get_config(), "source_vocab_size": self.source_vocab_size,
+                "target_vocab_size": self.target_vocab_size,
+                "attention": keras.saving.serialize_keras_object(self.attention),
+                "embedding_dim": self.embedding_dim, "units": self.units, "dropout": self.dropout}

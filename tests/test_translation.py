@@ -1,0 +1,281 @@
+"""Translation: text preparation, BLEU against sacrebleu, greedy and beam search, the
+encoder-decoder models and the word-lexicon baseline."""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+import sacrebleu
+
+from seqkeras import decoding, metrics
+from seqkeras.baselines import WordLexicon
+from seqkeras.data import WordVocabulary, detokenize, encode_pairs, tokenize
+from seqkeras.layers import BahdanauAttention, LocalAttention, LuongAttention
+from seqkeras.models import AttentionSeq2Seq, Seq2Seq, reverse_padded
+
+from conftest import to_numpy
+
+PAIRS = [("Wie konntest du nur?", "How could you?"),
+         ("Das Haus ist alt.", "The house is old."),
+         ("Das Haus ist groß.", "The house is big."),
+         ("Der Hund ist alt.", "The dog is old."),
+         ("Wir haben ein Haus.", "We have a house.")]
+
+
+# --- text preparation -------------------------------------------------------------------------
+
+def test_tokenize_keeps_apostrophes_and_splits_punctuation():
+    assert tokenize("Don't, Tom's (car)!") == ["don't", ",", "tom's", "(", "car", ")", "!"]
+    assert detokenize(["don't", ",", "tom's", "(", "car", ")", "!"]) == "don't, tom's (car)!"
+
+
+def test_vocabulary_ids_special_tokens_and_unknown_words():
+    vocab = WordVocabulary([e for _, e in PAIRS], min_count=2)
+    assert vocab.tokens[:4] == ["[PAD]", "[UNK]", "[START]", "[END]"]
+    assert vocab.tokens[4:8] == [".", "house", "is", "the"]  # most frequent first, ties a-z
+    ids = vocab.encode("The cat is old.")
+    assert ids[1] == vocab.unk_id
+    assert vocab.decode(ids + [vocab.end_id, 7]) == "the [UNK] is old."
+    with pytest.raises(ValueError, match="min_count"):
+        WordVocabulary(["a"], min_count=0)
+    with pytest.raises(ValueError, match="no tokens"):
+        WordVocabulary(["", " "])
+
+
+def test_encode_pairs_shifts_targets_for_teacher_forcing():
+    de = WordVocabulary([d for d, _ in PAIRS], min_count=1)
+    en = WordVocabulary([e for _, e in PAIRS], min_count=1)
+    batch = encode_pairs(PAIRS, de, en, max_length=8)
+    row = en.encode("How could you?")
+    np.testing.assert_array_equal(batch.decoder_input_ids[0, :5], [en.start_id, *row])
+    np.testing.assert_array_equal(batch.target_ids[0, :5], [*row, en.end_id])
+    assert batch.target_ids[0, 5:].sum() == 0 and batch.source_mask[0].sum() == 5
+    assert batch.references[0] == "how could you?"
+    with pytest.raises(ValueError, match="has no tokens"):
+        encode_pairs([("", "x")], de, en)
+    with pytest.raises(ValueError, match="more than max_length=3"):
+        encode_pairs(PAIRS[:1], de, en, max_length=3)
+
+
+# --- BLEU ---------------------------------------------------------------------------------------
+
+BLEU_CASES = {
+    "typical": (["The cat sat on the mat.", "It is raining, isn't it?"],
+                ["The cat is on the mat.", "It's raining, isn't it?"]),
+    "empty hypothesis": (["", "the house is old ."], ["the house is old.", "the house is old."]),
+    "all empty": ([""], ["a reference"]),
+    "no n-gram match": (["completely different words"], ["the house is old."]),
+    "no 4-gram match": (["the house was old ."], ["the house is old ."]),
+    "longer than reference": (["the big old house is very old indeed , yes ."],
+                              ["the house is old ."]),
+    "too short for 4-grams": (["old house"], ["old house"]),
+    "numbers and dashes": (["It costs 3,50 euros - 1-2 days &amp; more."],
+                           ["It costs 3.50 euros - 1 - 2 days & more."]),
+}
+
+
+@pytest.mark.parametrize("case", BLEU_CASES)
+def test_corpus_bleu_equals_sacrebleu(case):
+    hypotheses, references = BLEU_CASES[case]
+    expected = sacrebleu.corpus_bleu(hypotheses, [references]).score
+    assert abs(metrics.corpus_bleu(hypotheses, references) - expected) <= 0.01
+
+
+def test_corpus_bleu_on_real_sentences_equals_sacrebleu():
+    from seqkeras.data import load_sentence_pairs
+    pairs = load_sentence_pairs("test")[:300]
+    lexicon = WordLexicon(iterations=3).fit(load_sentence_pairs("train")[:2000])
+    hypotheses = [lexicon.translate(de) for de, _ in pairs]
+    references = [en.lower() for _, en in pairs]
+    expected = sacrebleu.corpus_bleu(hypotheses, [references]).score
+    assert expected > 1.0
+    assert abs(metrics.corpus_bleu(hypotheses, references) - expected) <= 0.01
+
+
+def test_corpus_bleu_rejects_mismatched_lists():
+    with pytest.raises(ValueError, match="one reference per hypothesis"):
+        metrics.corpus_bleu(["a"], ["a", "b"])
+
+
+# --- search -------------------------------------------------------------------------------------
+
+VOCAB, START, END = 5, 0, 1
+
+
+def toy_model(seed):
+    """A fixed next-token distribution for every prefix (a hash of the prefix seeds it)."""
+    def next_log_probs(prefixes):
+        rows = []
+        for prefix in prefixes:
+            generator = np.random.default_rng([seed, *map(int, prefix)])
+            logits = generator.normal(scale=2.0, size=VOCAB)
+            logits[START] = -np.inf
+            rows.append(logits - np.log(np.exp(logits[np.isfinite(logits)]).sum()))
+        return np.array(rows)
+    return next_log_probs
+
+
+def sequence_log_prob(next_log_probs, tokens):
+    return sum(next_log_probs(np.array([[START, *tokens[:i]]]))[0, token]
+               for i, token in enumerate(tokens))
+
+
+def enumerate_best(next_log_probs, max_length):
+    """The most probable complete sequence by brute force over all sequences."""
+    best = (None, -np.inf)
+    for length in range(1, max_length + 1):
+        for body in itertools.product(range(2, VOCAB), repeat=length - 1):
+            tokens = [*body, END]
+            log_prob = sequence_log_prob(next_log_probs, tokens)
+            if log_prob > best[1]:
+                best = (tokens, log_prob)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_beam_width_one_is_greedy(seed):
+    model = toy_model(seed)
+    greedy = decoding.greedy_search(model, START, END, max_length=6)
+    beam = decoding.beam_search(model, START, END, beam_width=1, max_length=6)
+    assert len(beam) == 1
+    assert beam[0][0] == greedy[0] and abs(beam[0][1] - greedy[1]) < 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_wide_beam_finds_the_most_probable_sequence(seed):
+    model, max_length = toy_model(seed), 4
+    tokens, log_prob = enumerate_best(model, max_length)
+    hypotheses = decoding.beam_search(model, START, END, beam_width=VOCAB ** max_length,
+                                      max_length=max_length)
+    assert hypotheses[0][0] == tokens
+    assert abs(hypotheses[0][1] - log_prob) < 1e-9
+    assert all(hypotheses[i][1] >= hypotheses[i + 1][1] for i in range(len(hypotheses) - 1))
+
+
+def test_beam_hypotheses_log_probs_are_sums_and_length_penalty_reranks():
+    model = toy_model(3)
+    for alpha in (0.0, 1.0):
+        hypotheses = decoding.beam_search(model, START, END, beam_width=4, max_length=5,
+                                          length_penalty=alpha)
+        scores = [lp / len(t) ** alpha for t, lp in hypotheses]
+        assert scores == sorted(scores, reverse=True)
+        for tokens, log_prob in hypotheses:
+            assert tokens[-1] == END or len(tokens) == 5
+            assert abs(sequence_log_prob(model, tokens) - log_prob) < 1e-9
+
+
+def test_batched_search_equals_one_sentence_at_a_time():
+    models = [toy_model(seed) for seed in range(4)]
+
+    def batched(source_index, prefixes):
+        return np.concatenate([models[s](p[None]) for s, p in zip(source_index, prefixes,
+                                                                  strict=True)])
+
+    together = decoding.batch_beam_search(batched, 4, START, END, beam_width=3, max_length=5)
+    assert together == [decoding.beam_search(m, START, END, 3, 5) for m in models]
+    greedy = decoding.batch_greedy_search(batched, 4, START, END, max_length=5)
+    assert greedy == [decoding.greedy_search(m, START, END, 5) for m in models]
+
+
+def test_search_argument_errors():
+    with pytest.raises(ValueError, match="beam_width must be a positive integer"):
+        decoding.beam_search(toy_model(0), START, END, beam_width=0, max_length=3)
+    with pytest.raises(ValueError, match="max_length"):
+        decoding.greedy_search(toy_model(0), START, END, max_length=0)
+    with pytest.raises(ValueError, match=r"\(n, vocab_size\)"):
+        decoding.greedy_search(lambda p: np.zeros(VOCAB), START, END, max_length=3)
+
+
+# --- models ------------------------------------------------------------------------------------
+
+def test_reverse_padded():
+    ids = np.array([[5, 6, 7, 0], [8, 0, 0, 0], [1, 2, 3, 4]], dtype="int32")
+    np.testing.assert_array_equal(to_numpy(reverse_padded(ids)),
+                                  [[7, 6, 5, 0], [8, 0, 0, 0], [4, 3, 2, 1]])
+
+
+MODELS = {
+    "seq2seq": lambda: Seq2Seq(11, 13, embedding_dim=4, units=6, num_layers=2,
+                               reverse_source=True, dropout=0.1),
+    "bahdanau": lambda: AttentionSeq2Seq(11, 13, BahdanauAttention(5), embedding_dim=4, units=6),
+    "location": lambda: AttentionSeq2Seq(11, 13, LuongAttention("location"), 4, 6),
+    "local": lambda: AttentionSeq2Seq(11, 13, LocalAttention(1, score="concat", units=3), 4, 6),
+}
+
+
+def model_inputs(rng):
+    source = rng.integers(1, 11, size=(3, 6)).astype("int32")
+    source[1, 3:] = 0
+    target = rng.integers(1, 13, size=(3, 5)).astype("int32")
+    return source, target
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_translation_models_train_save_and_load(tmp_path, rng, name):
+    model = MODELS[name]()
+    source, target = model_inputs(rng)
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True, ignore_class=0))
+    model.fit((source, target), target, epochs=1, verbose=0)
+    logits = model((source, target))
+    assert tuple(logits.shape) == (3, 5, 13)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(to_numpy(loaded((source, target))), to_numpy(logits))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_padding_never_changes_a_translation(rng, name):
+    model = MODELS[name]()
+    source, target = model_inputs(rng)
+    logits = to_numpy(model((source, target)))
+    longer = np.pad(source, ((0, 0), (0, 3))) if name != "location" else source
+    np.testing.assert_allclose(to_numpy(model((longer, target))), logits, atol=1e-5)
+    # the decoder is causal: changing a later target token leaves earlier positions alone
+    changed = target.copy()
+    changed[:, 3] = (changed[:, 3] % 12) + 1
+    np.testing.assert_allclose(to_numpy(model((source, changed)))[:, :3], logits[:, :3],
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["seq2seq", "bahdanau"])
+def test_adapter_log_probs_match_the_teacher_forced_model(rng, name):
+    model = MODELS[name]()
+    source, target = model_inputs(rng)
+    next_log_probs = decoding.translation_log_probs(model, source, banned_ids=())
+    logits = to_numpy(model((source, target))).astype("float64")
+    expected = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    got = next_log_probs(np.array([2, 0, 1]), target[[2, 0, 1]])
+    np.testing.assert_allclose(got, expected[[2, 0, 1], -1], atol=1e-5)
+
+
+def test_translate_greedy_and_beam(rng):
+    en = WordVocabulary([e for _, e in PAIRS], min_count=1)
+    model = Seq2Seq(11, len(en), embedding_dim=4, units=6)
+    source, _ = model_inputs(rng)
+    greedy = decoding.translate(model, source, en, beam_width=1, max_length=6, batch_size=2)
+    beam = decoding.translate(model, source, en, beam_width=4, max_length=6)
+    assert len(greedy) == len(beam) == 3
+    assert all(b[1] >= g[1] - 1e-6 for g, b in zip(greedy, beam, strict=True))
+    assert all("[UNK]" not in text and "[START]" not in text for text, _ in greedy + beam)
+
+
+def test_model_argument_errors():
+    with pytest.raises(ValueError, match="num_layers must be a positive integer"):
+        Seq2Seq(10, 10, num_layers=0)
+    with pytest.raises(ValueError, match="units must be a positive even integer"):
+        AttentionSeq2Seq(10, 10, BahdanauAttention(4), units=7)
+
+
+# --- baseline ----------------------------------------------------------------------------------
+
+def test_word_lexicon_learns_word_translations():
+    lexicon = WordLexicon(iterations=10).fit(PAIRS + [("Er ist hier.", "He is here."),
+                                                      ("Es ist da.", "It is there.")])
+    assert lexicon.translate("Das Haus ist alt.") == "the house is old."
+    assert lexicon.translate("Das Haus ist groß.") == "the house is big."
+    assert lexicon.translate("Zebra, Haus!") == "zebra, house!"  # an unseen word is copied
+    with pytest.raises(ValueError, match="fit"):
+        WordLexicon().translate("Haus")
