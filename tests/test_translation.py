@@ -279,3 +279,25 @@ def test_word_lexicon_learns_word_translations():
     assert lexicon.translate("Zebra, Haus!") == "zebra, house!"  # an unseen word is copied
     with pytest.raises(ValueError, match="fit"):
         WordLexicon().translate("Haus")
+
+
+def test_hard_attention_trains_with_reinforce_and_round_trips(tmp_path, rng):
+    from seqkeras.models import HardAttentionSeq2Seq
+
+    model = HardAttentionSeq2Seq(11, 13, LuongAttention("general"), embedding_dim=4, units=6,
+                                 seed=3)
+    source, target = model_inputs(rng)
+    logits, log_alpha_chosen = model((source, target), training=True)
+    assert tuple(log_alpha_chosen.shape) == (3, 5)
+    assert np.all(to_numpy(log_alpha_chosen) <= 0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    before = [to_numpy(w).copy() for w in model.attention.weights]
+    model.fit((source, target), target, epochs=2, verbose=0)
+    # the score's weights learn only through the REINFORCE term
+    assert any(np.abs(to_numpy(w) - b).max() > 0
+               for w, b in zip(model.attention.weights, before, strict=True))
+    path = tmp_path / "hard.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(to_numpy(loaded((source, target))),
+                                  to_numpy(model((source, target))))

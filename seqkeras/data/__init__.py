@@ -18,19 +18,21 @@ from seqkeras.data.corpora import (
 )
 from seqkeras.data.series import ForecastingWindows, sunspot_windows
 from seqkeras.data.synthetic import adding_problem
-from seqkeras.data.translation import (
-    TranslationBatch,
-    WordVocabulary,
-    detokenize,
-    encode_pairs,
-    tokenize,
-)
 from seqkeras.data.text import (
     CharVocabulary,
     char_lm_windows,
     remove_spaces,
     restore_spaces,
     tagging_windows,
+)
+from seqkeras.data.translation import (
+    TranslationBatch,
+    TranslationTask,
+    WordVocabulary,
+    detokenize,
+    encode_pairs,
+    load_translation_task,
+    tokenize,
 )
 
 __all__ = [
@@ -51,9 +53,11 @@ __all__ = [
     "sunspot_windows",
     "tagging_windows",
     "TranslationBatch",
+    "TranslationTask",
     "WordVocabulary",
     "detokenize",
     "encode_pairs",
+    "load_translation_task",
     "tokenize",
     "verify_checksums",
 ]

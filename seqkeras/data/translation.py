@@ -166,3 +166,42 @@ def fits(pair, max_length: int = 16) -> bool:
     """Whether a pair's source has at most ``max_length`` tokens and its target one fewer."""
     source, target = pair
     return 0 < len(tokenize(source)) <= max_length and 0 < len(tokenize(target)) < max_length
+
+
+@dataclass
+class TranslationTask:
+    """The German -> English task of chapters 5-8: vocabularies and the three encoded splits."""
+
+    source_vocab: WordVocabulary
+    target_vocab: WordVocabulary
+    train: TranslationBatch
+    validation: TranslationBatch
+    test: TranslationBatch
+    max_length: int
+
+
+def load_translation_task(max_length: int = 16, min_count: int = 2,
+                          max_train_pairs: int | None = None,
+                          max_test_pairs: int | None = None) -> TranslationTask:
+    """The bundled Ding pairs that fit ``max_length``, German -> English, encoded.
+
+    Chapter 5 builds this step by step; later chapters call it. Vocabularies come from the
+    training pairs only (words seen at least ``min_count`` times).
+
+    Args:
+        max_length: padded length; sources of at most ``max_length`` tokens and targets of at
+            most ``max_length - 1`` are kept.
+        min_count: fewest training occurrences for a word to get its own id.
+        max_train_pairs, max_test_pairs: keep only the first pairs of those splits (fast runs).
+    """
+    from seqkeras.data.corpora import load_sentence_pairs
+
+    splits = {split: [p for p in load_sentence_pairs(split) if fits(p, max_length)]
+              for split in ("train", "validation", "test")}
+    splits["train"] = splits["train"][:max_train_pairs]
+    splits["test"] = splits["test"][:max_test_pairs]
+    source = WordVocabulary([s for s, _ in splits["train"]], min_count=min_count)
+    target = WordVocabulary([t for _, t in splits["train"]], min_count=min_count)
+    encoded = {k: encode_pairs(v, source, target, max_length) for k, v in splits.items()}
+    return TranslationTask(source, target, encoded["train"], encoded["validation"],
+                           encoded["test"], max_length)

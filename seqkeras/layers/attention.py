@@ -315,8 +315,10 @@ class LocalAttention(SoftAttention):
         return ops.cast(source_length, query.dtype) * gate
 
     def attention_weights(self, query, values, values_mask=None):
-        p_t = self.predicted_position(query, values_mask, source_length=ops.shape(values)[1])
-        distance = ops.cast(ops.arange(ops.shape(values)[1]), query.dtype) - ops.expand_dims(p_t, -1)
+        source_positions = ops.shape(values)[1]
+        p_t = self.predicted_position(query, values_mask, source_length=source_positions)
+        distance = (ops.cast(ops.arange(source_positions), query.dtype)
+                    - ops.expand_dims(p_t, -1))
         mask = ops.abs(distance) <= self.window
         if values_mask is not None:
             mask = ops.logical_and(mask, ops.expand_dims(ops.cast(values_mask, "bool"), 1))

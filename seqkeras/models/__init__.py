@@ -1,7 +1,12 @@
 """Whole models assembled from seqkeras layers."""
 
 from seqkeras.models.recurrent import rnn_forecaster, rnn_language_model, rnn_tagger
-from seqkeras.models.translation import AttentionSeq2Seq, Seq2Seq, reverse_padded
+from seqkeras.models.translation import (
+    AttentionSeq2Seq,
+    HardAttentionSeq2Seq,
+    Seq2Seq,
+    reverse_padded,
+)
 
-__all__ = ["AttentionSeq2Seq", "Seq2Seq", "reverse_padded", "rnn_forecaster",
-           "rnn_language_model", "rnn_tagger"]
+__all__ = ["AttentionSeq2Seq", "HardAttentionSeq2Seq", "Seq2Seq", "reverse_padded",
+           "rnn_forecaster", "rnn_language_model", "rnn_tagger"]

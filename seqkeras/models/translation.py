@@ -203,8 +203,80 @@ class AttentionSeq2Seq(keras.Model):
         source_ids, decoder_input_ids = inputs
         return self.decode(decoder_input_ids, self.encode(source_ids))
 
+    def alignment(self, source_ids, decoder_input_ids):
+        """The attention weights alpha ``(batch, T, S)`` while reading ``decoder_input_ids``
+        (``[START]`` and a translation): row i is where the decoder looked to write word i+1."""
+        _, weights = self.decode(decoder_input_ids, self.encode(source_ids), return_weights=True)
+        return ops.convert_to_numpy(weights)
+
     def get_config(self):
         return {**super().get_config(), "source_vocab_size": self.source_vocab_size,
                 "target_vocab_size": self.target_vocab_size,
                 "attention": keras.saving.serialize_keras_object(self.attention),
                 "embedding_dim": self.embedding_dim, "units": self.units, "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class HardAttentionSeq2Seq(AttentionSeq2Seq):
+    """Hard (stochastic) attention, after Xu et al. (2015, section 4.1), on ``AttentionSeq2Seq``.
+
+    Instead of the average c_i = sum_j alpha_ij h_j, the decoder reads *one* annotation,
+    c_i = h_{z_i} with z_i ~ Multinoulli(alpha_i). Sampling has no gradient, so the score's
+    weights learn by REINFORCE (Williams 1992): the gradient of the expected log-likelihood is
+    estimated by (r_i - b) d log alpha_{i z_i}, where the reward r_i is the log-probability the
+    decoder gave the right word at position i and the baseline b is the batch's mean reward
+    (Xu et al. used a moving average; both reduce the estimator's variance without biasing it).
+    Because the context enters only the output at position i, r_i is exactly the reward of the
+    choice z_i. At evaluation (``training=False``) the decoder reads the most probable position.
+
+    Args: those of ``AttentionSeq2Seq``, plus ``seed`` for the sampling.
+
+    References:
+        Xu et al. (2015), Show, attend and tell, https://arxiv.org/abs/1502.03044
+    """
+
+    def __init__(self, *args, seed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def decode(self, decoder_input_ids, encoded, return_weights=False, training=False):
+        annotations, source_mask, h_0, c_0 = encoded
+        states = self.decoder(self.dropout_layer(self.target_embedding(decoder_input_ids)),
+                              initial_state=[h_0, c_0])
+        _, alpha = self.attention(states, annotations, values_mask=source_mask)
+        log_alpha = ops.log(ops.maximum(alpha, 1e-9))
+        if training:
+            flat = ops.reshape(log_alpha, (-1, ops.shape(alpha)[-1]))
+            chosen = ops.reshape(keras.random.categorical(flat, 1, seed=self.seed_generator),
+                                 ops.shape(alpha)[:2])
+        else:
+            chosen = ops.argmax(alpha, axis=-1)
+        one_hot = ops.one_hot(chosen, ops.shape(alpha)[-1], dtype=annotations.dtype)
+        context = ops.matmul(one_hot, annotations)
+        attentional = self.attentional(ops.concatenate([context, states], axis=-1))
+        logits = self.logits(self.dropout_layer(attentional))
+        if training:
+            return logits, ops.sum(one_hot * log_alpha, axis=-1)  # log alpha_{i z_i}
+        return (logits, alpha) if return_weights else logits
+
+    def call(self, inputs, training=False):
+        source_ids, decoder_input_ids = inputs
+        return self.decode(decoder_input_ids, self.encode(source_ids), training=training)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        logits, log_alpha_chosen = y_pred if isinstance(y_pred, tuple | list) else (y_pred, None)
+        real = ops.cast(ops.not_equal(y, 0), "float32")
+        token_nll = keras.losses.sparse_categorical_crossentropy(
+            ops.maximum(y, 0), ops.cast(logits, "float32"), from_logits=True)
+        count = ops.maximum(ops.sum(real), 1.0)
+        nll = ops.sum(token_nll * real) / count
+        if log_alpha_chosen is None:
+            return nll
+        reward = ops.stop_gradient(-token_nll)
+        baseline = ops.sum(reward * real) / count
+        reinforce = -ops.sum((reward - baseline) * log_alpha_chosen * real) / count
+        return nll + reinforce
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
