@@ -171,7 +171,7 @@ def attention_model():
                             EMBEDDING_DIM, UNITS, dropout=0.3)
 
 
-def fixed_vector_model():  # chapter 5's best configuration
+def fixed_vector_model():  # chapter 5's one-layer model with the reversed source
     return Seq2Seq(len(german), len(english), EMBEDDING_DIM, UNITS, num_layers=1,
                    reverse_source=True, dropout=0.3)
 
