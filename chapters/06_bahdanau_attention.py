@@ -149,6 +149,7 @@ print(f"BahdanauAttention vs keras.layers.AdditiveAttention: max abs diff {parit
 print("weight on padded positions:", float(ops.max(alpha * (1 - masks[:, None, :]))))
 assert parity_error <= 1e-5
 
+
 # %% [markdown]
 # ## The attention encoder-decoder
 #
