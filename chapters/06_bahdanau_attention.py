@@ -281,9 +281,13 @@ plt.show()
 #   architecture, limits them (chapter 5 explains why). Bahdanau et al.'s gap opened on
 #   sentences longer than 30 words, trained on 348 M words; our longest sentences have 16 tokens.
 #   The assert below holds in this run, by a margin of 0.06 BLEU.
-# - **Alignments.** The heatmaps show which source words the decoder read for each output word.
-#   Where an output word is a real translation, the weight tends to sit on its German word;
-#   many rows are diffuse, as expected from a model this weak.
+# - **The alignments did not form.** In the heatmaps nearly all the weight of every output word
+#   sits on the sentence's final punctuation mark. That position's annotation holds the forward
+#   LSTM's last state, a summary of the whole sentence, so the model has taught itself to use
+#   attention as a second fixed vector: under five epochs on this little data, reading one summary
+#   was easier to learn than aligning words. Bahdanau et al.'s diagonal alignments came from a
+#   model that had learned to translate; this one has not. Exercise 5 asks what it takes to make
+#   them appear.
 
 # %% [markdown]
 # ## Checks
@@ -317,6 +321,8 @@ print("all checks passed" if not FAST else "fast mode: ran end to end")
 #    often right?
 # 4. Implement Bahdanau's exact decoder: query with s_{i-1} and feed c_i into the LSTM input, with
 #    a Python loop over target positions. Is it slower per epoch, and better?
+# 5. Drop the final punctuation mark from every source sentence, or train for more epochs: do
+#    the alignments leave the last position and move onto the words being translated?
 
 # %%
 publish_results("06_bahdanau_attention", {
