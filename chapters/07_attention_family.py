@@ -178,6 +178,7 @@ print("weights of sentence 0:\n", np.round(ops.convert_to_numpy(local_weights)[0
 outside = np.abs(np.arange(6)[None, None, :] - p_t[..., None]) > 1
 print("largest weight outside the window:", float(ops.convert_to_numpy(local_weights)[outside].max()))
 
+
 # %% [markdown]
 # ## Every variant, one budget
 #
