@@ -50,7 +50,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from seqkeras import baselines, data, decoding, interop, metrics, plots, training
-from seqkeras.data.translation import fits
 from seqkeras.layers import LSTMCell
 from seqkeras.models import Seq2Seq
 from seqkeras.utils import format_table, publish_results, setup
@@ -76,23 +75,20 @@ BATCH_SIZE = 64
 # idiomatic German with an English rendering, split once into train, validation and test. We keep
 # the pairs whose source has at most 16 tokens and whose target has at most 15 (words and
 # punctuation marks, lower-cased). Each language gets its own vocabulary of the words seen at
-# least twice in the training pairs; rarer words become `[UNK]`.
+# least twice in the training pairs (`data.WordVocabulary`); rarer words become `[UNK]`.
+# `data.encode_pairs` turns the pairs into padded id arrays; `data.load_translation_task` does
+# all of it, and chapters 6-8 call it too.
 
 # %%
-train_pairs = [p for p in data.load_sentence_pairs("train") if fits(p, MAX_LENGTH)]
-validation_pairs = [p for p in data.load_sentence_pairs("validation") if fits(p, MAX_LENGTH)]
-test_pairs = [p for p in data.load_sentence_pairs("test") if fits(p, MAX_LENGTH)]
-train_pairs, test_pairs = train_pairs[:TRAIN_PAIRS], test_pairs[:TEST_PAIRS]
-
-german = data.WordVocabulary([de for de, _ in train_pairs], min_count=2)
-english = data.WordVocabulary([en for _, en in train_pairs], min_count=2)
-train = data.encode_pairs(train_pairs, german, english, MAX_LENGTH)
-validation = data.encode_pairs(validation_pairs, german, english, MAX_LENGTH)
-test = data.encode_pairs(test_pairs, german, english, MAX_LENGTH)
+task = data.load_translation_task(MAX_LENGTH, min_count=2, max_train_pairs=TRAIN_PAIRS,
+                                  max_test_pairs=TEST_PAIRS)
+german, english = task.source_vocab, task.target_vocab  # data.WordVocabulary, one per language
+train, validation, test = task.train, task.validation, task.test  # data.encode_pairs(...) each
 print(f"pairs: {len(train):,} train, {len(validation):,} validation, {len(test):,} test")
 print(f"vocabulary: {len(german):,} German, {len(english):,} English tokens")
-for de, en in train_pairs[:4]:
+for de, en in list(zip(train.sources, train.references))[:4]:
     print(f"  {de}  ->  {en}")
+print("tokens:", data.tokenize(train.sources[0]), "->", german.encode(train.sources[0]))
 
 # %% [markdown]
 # The decoder is trained with **teacher forcing**: at position i it reads the *reference* words
@@ -123,7 +119,7 @@ print("decoder input:", english.decode_tokens(train.decoder_input_ids[row]))
 
 # %%
 model = Seq2Seq(len(german), len(english), EMBEDDING_DIM, UNITS, num_layers=1)
-model(train.inputs)  # build
+model((train.source_ids[:2], train.decoder_input_ids[:2]))  # build
 source = train.source_ids[:1]
 v = model.encode(source)  # (h_S, c_S)
 
@@ -162,8 +158,8 @@ print(f"entropy of p(y_1 | v): {-(np.exp(log_p) * log_p).sum():.2f} nats "
 
 # %%
 start = time.perf_counter()
-lexicon = baselines.WordLexicon(iterations=8).fit(train_pairs)
-lexicon_translations = [lexicon.translate(de) for de, _ in test_pairs]
+lexicon = baselines.WordLexicon(iterations=8).fit(zip(train.sources, train.references))
+lexicon_translations = [lexicon.translate(de) for de in test.sources]
 lexicon_bleu = metrics.corpus_bleu(lexicon_translations, test.references)
 print(f"IBM Model 1 lexicon: test BLEU {lexicon_bleu:.2f} "
       f"(fitted in {time.perf_counter() - start:.1f} s)")
@@ -267,25 +263,12 @@ for k in range(8):
 # is the curve chapter 6's attention is meant to lift.
 
 # %%
-source_lengths = test.source_mask.sum(axis=1)
-by_length = {
-    f"seq2seq ({best_name}), beam": metrics.bleu_by_length([t for t, _ in beam],
-                                                           test.references, source_lengths),
-    "word-for-word lexicon": metrics.bleu_by_length(lexicon_translations, test.references,
-                                                    source_lengths),
-}
-buckets = next(iter(by_length.values()))
-print(format_table([{"source tokens": label, "sentences": count,
-                     **{name: rows_[k][1] for name, rows_ in by_length.items()}}
-                    for k, (label, _, count) in enumerate(buckets)], float_format=".2f"))
-fig, ax = plt.subplots(figsize=(7, 4))
-for name, rows_ in by_length.items():
-    ax.plot([r[0] for r in rows_], [r[1] for r in rows_], marker="o", label=name)
-ax.set_xlabel("source length (tokens)")
-ax.set_ylabel("test BLEU")
-ax.set_title("Translation quality by source length")
-ax.grid(alpha=0.3)
-ax.legend()
+by_length = metrics.bleu_by_length(
+    {f"seq2seq ({best_name}), beam": [t for t, _ in beam],
+     "word-for-word lexicon": lexicon_translations},
+    test.references, lengths=test.source_mask.sum(axis=1))
+print(format_table(by_length, float_format=".2f"))
+plots.plot_bleu_by_length(by_length)
 plt.show()
 
 # %% [markdown]

@@ -50,7 +50,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
-from seqkeras import data, decoding, metrics, plots, training
+from seqkeras import data, decoding, interop, metrics, plots, training
 from seqkeras.layers import BahdanauAttention
 from seqkeras.models import AttentionSeq2Seq, Seq2Seq
 from seqkeras.utils import format_table, publish_results, setup
@@ -130,6 +130,7 @@ print(inspect.getsource(BahdanauAttention.score))
 # **Parity with Keras.** `keras.layers.AdditiveAttention` has no projections of its own: given
 # the query `s W_a`, the values `h` and the keys `h U_a`, and its `scale` vector set to $v_a$, it
 # must compute the same context and weights, padding mask included.
+# `interop.keras_attention(layer)` wires that Keras computation up with the layer's weights.
 
 # %%
 queries = rng.normal(size=(4, 3, 6)).astype("float32")
@@ -137,12 +138,7 @@ annotations = rng.normal(size=(4, 5, 8)).astype("float32")
 masks = np.arange(5)[None, :] < np.array([[5], [3], [1], [4]])
 context, alpha = attention(queries, annotations, values_mask=masks)
 
-twin = keras.layers.AdditiveAttention(use_scale=True)
-keys = ops.matmul(annotations, attention.U_a)
-twin([ops.matmul(queries, attention.W_a), annotations, keys])
-twin.scale.assign(attention.v_a)
-twin_context, twin_alpha = twin([ops.matmul(queries, attention.W_a), annotations, keys],
-                                mask=[None, masks], return_attention_scores=True)
+twin_context, twin_alpha = interop.keras_attention(attention)(queries, annotations, masks)
 parity_error = float(max(np.abs(ops.convert_to_numpy(context - twin_context)).max(),
                          np.abs(ops.convert_to_numpy(alpha - twin_alpha)).max()))
 print(f"BahdanauAttention vs keras.layers.AdditiveAttention: max abs diff {parity_error:.2e}")
@@ -213,21 +209,11 @@ plt.show()
 # attention model's holds. Here, at small scale, on the test pairs bucketed by source length:
 
 # %%
-source_lengths = test.source_mask.sum(axis=1)
-by_length = {name: metrics.bleu_by_length(translations[name], test.references, source_lengths)
-             for name in runs}
-buckets = next(iter(by_length.values()))
-print(format_table([{"source tokens": label, "sentences": count,
-                     **{name: rows[k][1] for name, rows in by_length.items()}}
-                    for k, (label, _, count) in enumerate(buckets)], float_format=".2f"))
-fig, ax = plt.subplots(figsize=(7, 4))
-for name, rows in by_length.items():
-    ax.plot([r[0] for r in rows], [r[1] for r in rows], marker="o", label=name)
-ax.set_xlabel("source length (tokens)")
-ax.set_ylabel("test BLEU")
-ax.set_title("Translation quality by source length (cf. Bahdanau et al. 2014, Fig. 2)")
-ax.grid(alpha=0.3)
-ax.legend()
+by_length = metrics.bleu_by_length(translations, test.references,
+                                   lengths=test.source_mask.sum(axis=1))
+print(format_table(by_length, float_format=".2f"))
+plots.plot_bleu_by_length(by_length,
+                          title="Translation quality by source length (cf. Bahdanau et al. Fig. 2)")
 plt.show()
 
 # %% [markdown]

@@ -47,7 +47,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
-from seqkeras import data, decoding, metrics, plots, training
+from seqkeras import data, decoding, interop, metrics, plots, training
 from seqkeras.layers import LocalAttention, LuongAttention, masked_softmax
 from seqkeras.models import AttentionSeq2Seq, HardAttentionSeq2Seq, Seq2Seq
 from seqkeras.utils import format_table, publish_results, setup
@@ -127,7 +127,8 @@ for name in ("dot", "general", "concat", "location"):
 # **Parity with Keras.** `keras.layers.Attention` computes $\mathrm{softmax}(Q K^\top) V$: it is
 # the dot score, and the general score once the query is multiplied by $W_a$.
 # `keras.layers.AdditiveAttention` with `scale` $= v_a$ is the concat score given the two halves
-# of $W_a$ as projections. Random weights, a batch of four with padding:
+# of $W_a$ as projections (`interop.keras_attention` wires these up). Random weights, a batch of
+# four with padding:
 
 # %%
 queries = rng.normal(size=(4, 3, 8)).astype("float32")
@@ -137,20 +138,11 @@ parity = {}
 for name in ("dot", "general", "concat"):
     layer = LuongAttention(name, units=5)
     ours = layer(queries, annotations, values_mask=masks)
-    if name == "concat":
-        twin = keras.layers.AdditiveAttention(use_scale=True)
-        inputs = [ops.matmul(queries, layer.W_a[:8]), annotations,
-                  ops.matmul(annotations, layer.W_a[8:])]
-        twin(inputs)
-        twin.scale.assign(layer.v_a)
-    else:
-        twin = keras.layers.Attention()
-        inputs = [queries if name == "dot" else ops.matmul(queries, layer.W_a), annotations]
-    theirs = twin(inputs, mask=[None, masks], return_attention_scores=True)
+    theirs = interop.keras_attention(layer)(queries, annotations, masks)
     parity[name] = float(max(np.abs(ops.convert_to_numpy(a - b)).max()
                              for a, b in zip(ours, theirs, strict=True)))
-    print(f"LuongAttention({name!r}) vs keras.layers.{type(twin).__name__}: "
-          f"max abs diff {parity[name]:.1e}")
+    twin_name = "AdditiveAttention" if name == "concat" else "Attention"
+    print(f"LuongAttention({name!r}) vs keras.layers.{twin_name}: max abs diff {parity[name]:.1e}")
 assert max(parity.values()) <= 1e-5 and max(by_hand_errors.values()) <= 1e-5
 
 # %% [markdown]
@@ -238,9 +230,8 @@ plt.show()
 local_model = runs[f"local-p, general, D={WINDOW}"].model
 sample = slice(0, 32)
 weights = local_model.alignment(test.source_ids[sample], test.decoder_input_ids[sample])
-encoded = local_model.encode(test.source_ids[sample])
-states = local_model.decoder(local_model.target_embedding(test.decoder_input_ids[sample]),
-                             initial_state=list(encoded[2:]))
+states = local_model.decoder_states(test.decoder_input_ids[sample],
+                                    local_model.encode(test.source_ids[sample]))
 p_t = ops.convert_to_numpy(local_model.attention.predicted_position(
     states, values_mask=test.source_mask[sample]))
 outside_window = np.abs(np.arange(MAX_LENGTH)[None, None, :] - p_t[..., None]) > WINDOW

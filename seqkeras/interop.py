@@ -23,7 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import keras
+from keras import ops
 
+from seqkeras.layers.attention import BahdanauAttention, LuongAttention
 from seqkeras.layers.gru import GRUCell
 from seqkeras.layers.lstm import LSTMCell
 from seqkeras.layers.recurrent import ElmanCell
@@ -149,3 +151,55 @@ def from_keras(twin):
             _no_dropout(twin)
             return _convert_cell(twin, pair.cell, inverse)
     raise TypeError(f"from_keras does not know a seqkeras equivalent of {type(twin).__name__}")
+
+
+def keras_attention(layer):
+    """The Keras built-in computation of a seqkeras attention layer, with the layer's weights.
+
+    ===========================================  ==============================================
+    seqkeras                                     Keras (REFERENCE.md)
+    ===========================================  ==============================================
+    ``LuongAttention("dot")``                    ``Attention()([q, h])``
+    ``LuongAttention("general")``                ``Attention()([q W_a, h])``
+    ``BahdanauAttention``                        ``AdditiveAttention()([q W_a, h, h U_a])``,
+                                                 ``scale`` = v_a
+    ``LuongAttention("concat")``                 the same with ``W_a[:d_q]`` and ``W_a[d_q:]``
+    ===========================================  ==============================================
+
+    Args:
+        layer: a built ``BahdanauAttention`` or ``LuongAttention`` with a dot, general or
+            concat score (location and local attention have no Keras counterpart).
+
+    Returns:
+        ``f(query, values, values_mask=None) -> (context, weights)``, computed by Keras' layers.
+    """
+    _require_built(layer)
+    if isinstance(layer, LuongAttention) and layer.score_name in ("dot", "general"):
+        twin = keras.layers.Attention()
+
+        def attend(query, values, values_mask=None):
+            if layer.score_name == "general":
+                query = ops.matmul(query, layer.W_a)
+            return twin([query, values], mask=[None, values_mask], return_attention_scores=True)
+
+        return attend
+    if not (isinstance(layer, BahdanauAttention)
+            or (isinstance(layer, LuongAttention) and layer.score_name == "concat")):
+        raise ValueError(f"{type(layer).__name__} with score "
+                         f"{getattr(layer, 'score_name', None)!r} has no Keras counterpart; "
+                         "supported: BahdanauAttention and LuongAttention dot/general/concat")
+    twin = keras.layers.AdditiveAttention(use_scale=True)
+
+    def attend(query, values, values_mask=None):
+        if isinstance(layer, BahdanauAttention):
+            w_query, w_values = layer.W_a, layer.U_a
+        else:  # tanh([q; h] W_a) v_a = tanh(q W_a[:d_q] + h W_a[d_q:]) v_a
+            d_q = query.shape[-1]
+            w_query, w_values = layer.W_a[:d_q], layer.W_a[d_q:]
+        inputs = [ops.matmul(query, w_query), values, ops.matmul(values, w_values)]
+        if not twin.built:
+            twin(inputs)
+        twin.scale.assign(layer.v_a)
+        return twin(inputs, mask=[None, values_mask], return_attention_scores=True)
+
+    return attend

@@ -155,24 +155,28 @@ def corpus_bleu(hypotheses, references, max_order: int = 4) -> float:
     return brevity_penalty * math.exp(sum(log_precisions) / max_order)
 
 
-def bleu_by_length(hypotheses, references, lengths, edges=(1, 5, 8, 11, 17)):
-    """Corpus BLEU of the sentences whose ``lengths`` fall in each bucket [edges[k], edges[k+1]).
+def bleu_by_length(translations, references, lengths, edges=(1, 5, 8, 11, 17)):
+    """Corpus BLEU of each system on the sentences whose length falls in each bucket.
 
     Args:
-        hypotheses, references: as for ``corpus_bleu``.
+        translations: ``{system name: list of hypotheses}``, each list aligned with references.
+        references: the references, as for ``corpus_bleu``.
         lengths: one integer per sentence, e.g. the source's number of tokens.
-        edges: increasing bucket boundaries.
+        edges: increasing bucket boundaries; bucket k is [edges[k], edges[k+1]).
 
     Returns:
-        A list of ``(label, bleu, number_of_sentences)``, one per non-empty bucket, where label
-        reads like ``"5-7"``.
+        One row per non-empty bucket, ready for ``utils.format_table`` and
+        ``plots.plot_bleu_by_length``: ``{"source tokens": "5-7", "sentences": n,
+        <system name>: BLEU, ...}``.
     """
     lengths = np.asarray(lengths)
     rows = []
     for low, high in zip(edges[:-1], edges[1:], strict=True):
         chosen = np.flatnonzero((lengths >= low) & (lengths < high))
         if len(chosen):
-            rows.append((f"{low}-{high - 1}", corpus_bleu([hypotheses[i] for i in chosen],
-                                                          [references[i] for i in chosen]),
-                         len(chosen)))
+            chosen_references = [references[i] for i in chosen]
+            rows.append({"source tokens": f"{low}-{high - 1}", "sentences": len(chosen),
+                         **{name: corpus_bleu([hypotheses[i] for i in chosen],
+                                              chosen_references)
+                            for name, hypotheses in translations.items()}})
     return rows

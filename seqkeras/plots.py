@@ -121,3 +121,17 @@ def plot_attention(weights, source_tokens, target_tokens, ax=None, title=None):
         ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, fraction=0.04, label="attention weight")
     return ax
+
+
+def plot_bleu_by_length(rows, ax=None, title="Translation quality by source length"):
+    """One line per system of ``metrics.bleu_by_length``'s rows: BLEU against length bucket."""
+    ax = _axes(ax)
+    buckets = [row["source tokens"] for row in rows]
+    for name in [k for k in rows[0] if k not in ("source tokens", "sentences")]:
+        ax.plot(buckets, [row[name] for row in rows], marker="o", label=name)
+    ax.set_xlabel("source length (tokens)")
+    ax.set_ylabel("test BLEU")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from seqkeras import interop
 from seqkeras.layers import BahdanauAttention, LocalAttention, LuongAttention, masked_softmax
 
 from conftest import to_numpy
@@ -32,41 +33,37 @@ def assert_close(a, b):
     assert np.abs(to_numpy(a) - to_numpy(b)).max() <= 1e-5
 
 
-@pytest.mark.parametrize("with_mask", [False, True])
-def test_luong_dot_and_general_equal_keras_attention(inputs, rng, with_mask):
-    query, values, mask = inputs
-    for score in ("dot", "general"):
-        layer = LuongAttention(score)
-        layer(query, values)
-        randomise(layer, rng)
-        ours = layer(query, values, values_mask=mask if with_mask else None)
-        projected = query if score == "dot" else ops.matmul(query, layer.W_a)
-        twin = keras.layers.Attention()
-        theirs = twin([projected, values], mask=[None, mask if with_mask else None],
-                      return_attention_scores=True)
-        assert_close(ours[0], theirs[0])
-        assert_close(ours[1], theirs[1])
+TWINNED = {
+    "bahdanau": lambda: BahdanauAttention(8),
+    "dot": lambda: LuongAttention("dot"),
+    "general": lambda: LuongAttention("general"),
+    "concat": lambda: LuongAttention("concat", units=8),
+}
 
 
+@pytest.mark.parametrize("name", TWINNED)
 @pytest.mark.parametrize("with_mask", [False, True])
-def test_bahdanau_and_luong_concat_equal_keras_additive_attention(inputs, rng, with_mask):
+def test_layers_equal_keras_attention_and_additive_attention(inputs, rng, name, with_mask):
+    """dot/general vs keras.layers.Attention, Bahdanau/concat vs AdditiveAttention."""
     query, values, mask = inputs
     values_mask = mask if with_mask else None
-    bahdanau, concat = BahdanauAttention(8), LuongAttention("concat", units=8)
-    for layer in (bahdanau, concat):
+    layer = TWINNED[name]()
+    layer(query, values)
+    randomise(layer, rng)
+    twin = interop.keras_attention(layer)
+    ours, theirs = layer(query, values, values_mask=values_mask), twin(query, values, values_mask)
+    assert_close(ours[0], theirs[0])
+    assert_close(ours[1], theirs[1])
+
+
+def test_keras_attention_needs_a_counterpart_and_a_built_layer(inputs):
+    query, values, _ = inputs
+    with pytest.raises(ValueError, match="must be built"):
+        interop.keras_attention(LuongAttention("dot"))
+    for layer in (LuongAttention("location"), LocalAttention(2)):
         layer(query, values)
-        randomise(layer, rng)
-    for layer, w_q, w_v in ((bahdanau, bahdanau.W_a, bahdanau.U_a),
-                            (concat, concat.W_a[:D], concat.W_a[D:])):
-        twin = keras.layers.AdditiveAttention(use_scale=True)
-        keys = ops.matmul(values, w_v)
-        twin([ops.matmul(query, w_q), values, keys])
-        twin.scale.assign(layer.v_a)
-        theirs = twin([ops.matmul(query, w_q), values, keys], mask=[None, values_mask],
-                      return_attention_scores=True)
-        ours = layer(query, values, values_mask=values_mask)
-        assert_close(ours[0], theirs[0])
-        assert_close(ours[1], theirs[1])
+        with pytest.raises(ValueError, match="no Keras counterpart"):
+            interop.keras_attention(layer)
 
 
 LAYERS = {

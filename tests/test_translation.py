@@ -93,6 +93,19 @@ def test_corpus_bleu_on_real_sentences_equals_sacrebleu():
     assert abs(metrics.corpus_bleu(hypotheses, references) - expected) <= 0.01
 
 
+def test_bleu_by_length_scores_each_bucket_on_its_own_sentences():
+    references = ["a b c d", "a b c d e f", "x y z w v u t", "p q"]
+    translations = {"copy": list(references), "half": ["a b c d", "a b", "x y z w v u t", "q"]}
+    rows = metrics.bleu_by_length(translations, references, [4, 6, 7, 2], edges=(1, 5, 8))
+    assert [(r["source tokens"], r["sentences"]) for r in rows] == [("1-4", 2), ("5-7", 2)]
+    assert rows[0]["copy"] == pytest.approx(100.0) and rows[1]["copy"] == pytest.approx(100.0)
+    for row, chosen in zip(rows, ([0, 3], [1, 2]), strict=True):
+        expected = metrics.corpus_bleu([translations["half"][i] for i in chosen],
+                                       [references[i] for i in chosen])
+        assert row["half"] == expected
+    assert rows[0]["half"] != rows[1]["half"]
+
+
 def test_corpus_bleu_rejects_mismatched_lists():
     with pytest.raises(ValueError, match="one reference per hypothesis"):
         metrics.corpus_bleu(["a"], ["a", "b"])

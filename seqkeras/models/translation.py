@@ -30,8 +30,43 @@ def reverse_padded(ids):
     return ops.where(index >= 0, reversed_ids, ops.zeros_like(reversed_ids))
 
 
+class EncoderDecoder(keras.Model):
+    """What both translation models share: the two embeddings, dropout, the output layer,
+    the teacher-forced ``call`` and the configuration. Subclasses define ``encode``/``decode``.
+    """
+
+    def __init__(self, source_vocab_size, target_vocab_size, embedding_dim, units, dropout,
+                 **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("source_vocab_size", source_vocab_size),
+                            ("target_vocab_size", target_vocab_size),
+                            ("embedding_dim", embedding_dim), ("units", units)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.source_vocab_size, self.target_vocab_size = source_vocab_size, target_vocab_size
+        self.embedding_dim, self.units = embedding_dim, units
+        self.dropout = float(dropout)
+        self.dropout_layer = keras.layers.Dropout(self.dropout, name="dropout")
+        self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim,
+                                                       mask_zero=True, name="source_embedding")
+        # No mask on the target side: the loss ignores padding, and a causal decoder's real
+        # positions never see the padding after them.
+        self.target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim,
+                                                       name="target_embedding")
+        self.logits = keras.layers.Dense(target_vocab_size, name="logits")
+
+    def call(self, inputs):
+        source_ids, decoder_input_ids = inputs
+        return self.decode(decoder_input_ids, self.encode(source_ids))
+
+    def get_config(self):
+        return {**super().get_config(), "source_vocab_size": self.source_vocab_size,
+                "target_vocab_size": self.target_vocab_size,
+                "embedding_dim": self.embedding_dim, "units": self.units, "dropout": self.dropout}
+
+
 @keras.saving.register_keras_serializable(package="seqkeras")
-class Seq2Seq(keras.Model):
+class Seq2Seq(EncoderDecoder):
     """The encoder-decoder of Sutskever, Vinyals & Le (2014): the whole source in one vector.
 
         encoder:  (h_S, c_S) of every layer = LSTM layers over x_1 .. x_S
@@ -65,31 +100,18 @@ class Seq2Seq(keras.Model):
 
     def __init__(self, source_vocab_size, target_vocab_size, embedding_dim=128, units=256,
                  num_layers=1, reverse_source=False, dropout=0.0, **kwargs):
-        super().__init__(**kwargs)
-        for name, value in (("source_vocab_size", source_vocab_size),
-                            ("target_vocab_size", target_vocab_size),
-                            ("embedding_dim", embedding_dim), ("units", units),
-                            ("num_layers", num_layers)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.source_vocab_size, self.target_vocab_size = source_vocab_size, target_vocab_size
-        self.embedding_dim, self.units, self.num_layers = embedding_dim, units, num_layers
+        super().__init__(source_vocab_size, target_vocab_size, embedding_dim, units, dropout,
+                         **kwargs)
+        if not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+        self.num_layers = num_layers
         self.reverse_source = bool(reverse_source)
-        self.dropout = float(dropout)
-        self.dropout_layer = keras.layers.Dropout(self.dropout, name="dropout")
-        self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim,
-                                                       mask_zero=True, name="source_embedding")
-        # No mask on the target side: the loss ignores padding, and a causal decoder's real
-        # positions never see the padding after them.
-        self.target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim,
-                                                       name="target_embedding")
         self.encoder_layers = [
             keras.layers.LSTM(units, return_sequences=True, return_state=True,
                               name=f"encoder_{k}") for k in range(num_layers)]
         self.decoder_layers = [
             keras.layers.LSTM(units, return_sequences=True, return_state=True,
                               name=f"decoder_{k}") for k in range(num_layers)]
-        self.logits = keras.layers.Dense(target_vocab_size, name="logits")
 
     def encode(self, source_ids):
         """The fixed vector: ``(h, c)`` of every encoder layer, flattened into one tuple."""
@@ -108,20 +130,13 @@ class Seq2Seq(keras.Model):
             y, _, _ = layer(y, initial_state=list(encoded[2 * k:2 * k + 2]))
         return self.logits(self.dropout_layer(y))
 
-    def call(self, inputs):
-        source_ids, decoder_input_ids = inputs
-        return self.decode(decoder_input_ids, self.encode(source_ids))
-
     def get_config(self):
-        return {**super().get_config(), "source_vocab_size": self.source_vocab_size,
-                "target_vocab_size": self.target_vocab_size,
-                "embedding_dim": self.embedding_dim, "units": self.units,
-                "num_layers": self.num_layers, "reverse_source": self.reverse_source,
-                "dropout": self.dropout}
+        return {**super().get_config(), "num_layers": self.num_layers,
+                "reverse_source": self.reverse_source}
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
-class AttentionSeq2Seq(keras.Model):
+class AttentionSeq2Seq(EncoderDecoder):
     """An attention encoder-decoder whose score function is the layer you pass in.
 
         annotations  h_j = [forward h_j ; backward h_j]     bidirectional LSTM encoder
@@ -158,29 +173,19 @@ class AttentionSeq2Seq(keras.Model):
 
     def __init__(self, source_vocab_size, target_vocab_size, attention, embedding_dim=128,
                  units=256, dropout=0.0, **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(attention, dict):
-            attention = keras.saving.deserialize_keras_object(attention)
         if not isinstance(units, int) or units < 2 or units % 2:
             raise ValueError(f"units must be a positive even integer (half of it per encoder "
                              f"direction), got {units!r}")
-        self.source_vocab_size, self.target_vocab_size = source_vocab_size, target_vocab_size
-        self.embedding_dim, self.units = embedding_dim, units
+        super().__init__(source_vocab_size, target_vocab_size, embedding_dim, units, dropout,
+                         **kwargs)
+        if isinstance(attention, dict):
+            attention = keras.saving.deserialize_keras_object(attention)
         self.attention = attention
-        self.dropout = float(dropout)
-        self.dropout_layer = keras.layers.Dropout(self.dropout, name="dropout")
-        self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim,
-                                                       mask_zero=True, name="source_embedding")
-        # No mask on the target side: the loss ignores padding, and a causal decoder's real
-        # positions never see the padding after them.
-        self.target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim,
-                                                       name="target_embedding")
         self.encoder = keras.layers.Bidirectional(
             keras.layers.LSTM(units // 2, return_sequences=True, return_state=True),
             name="encoder")
         self.decoder = keras.layers.LSTM(units, return_sequences=True, name="decoder")
         self.attentional = keras.layers.Dense(units, activation="tanh", name="attentional")
-        self.logits = keras.layers.Dense(target_vocab_size, name="logits")
 
     def encode(self, source_ids):
         """``(annotations, source_mask, h_0, c_0)``: what the decoder reads from the source."""
@@ -190,18 +195,23 @@ class AttentionSeq2Seq(keras.Model):
                 ops.concatenate([forward_h, backward_h], axis=-1),
                 ops.concatenate([forward_c, backward_c], axis=-1))
 
-    def decode(self, decoder_input_ids, encoded, return_weights=False):
-        annotations, source_mask, h_0, c_0 = encoded
-        states = self.decoder(self.dropout_layer(self.target_embedding(decoder_input_ids)),
-                              initial_state=[h_0, c_0])
-        context, weights = self.attention(states, annotations, values_mask=source_mask)
-        attentional = self.attentional(ops.concatenate([context, states], axis=-1))
-        logits = self.logits(self.dropout_layer(attentional))
-        return (logits, weights) if return_weights else logits
+    def decoder_states(self, decoder_input_ids, encoded):
+        """s_i for every target position: the queries ``(batch, T, units)``."""
+        _, _, h_0, c_0 = encoded
+        return self.decoder(self.dropout_layer(self.target_embedding(decoder_input_ids)),
+                            initial_state=[h_0, c_0])
 
-    def call(self, inputs):
-        source_ids, decoder_input_ids = inputs
-        return self.decode(decoder_input_ids, self.encode(source_ids))
+    def output_logits(self, context, states):
+        """softmax logits of h~_i = tanh([c_i ; s_i] W_c)."""
+        attentional = self.attentional(ops.concatenate([context, states], axis=-1))
+        return self.logits(self.dropout_layer(attentional))
+
+    def decode(self, decoder_input_ids, encoded, return_weights=False):
+        annotations, source_mask, _, _ = encoded
+        states = self.decoder_states(decoder_input_ids, encoded)
+        context, weights = self.attention(states, annotations, values_mask=source_mask)
+        logits = self.output_logits(context, states)
+        return (logits, weights) if return_weights else logits
 
     def alignment(self, source_ids, decoder_input_ids):
         """The attention weights alpha ``(batch, T, S)`` while reading ``decoder_input_ids``
@@ -210,10 +220,8 @@ class AttentionSeq2Seq(keras.Model):
         return ops.convert_to_numpy(weights)
 
     def get_config(self):
-        return {**super().get_config(), "source_vocab_size": self.source_vocab_size,
-                "target_vocab_size": self.target_vocab_size,
-                "attention": keras.saving.serialize_keras_object(self.attention),
-                "embedding_dim": self.embedding_dim, "units": self.units, "dropout": self.dropout}
+        return {**super().get_config(),
+                "attention": keras.saving.serialize_keras_object(self.attention)}
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
@@ -241,9 +249,8 @@ class HardAttentionSeq2Seq(AttentionSeq2Seq):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def decode(self, decoder_input_ids, encoded, return_weights=False, training=False):
-        annotations, source_mask, h_0, c_0 = encoded
-        states = self.decoder(self.dropout_layer(self.target_embedding(decoder_input_ids)),
-                              initial_state=[h_0, c_0])
+        annotations, source_mask, _, _ = encoded
+        states = self.decoder_states(decoder_input_ids, encoded)
         _, alpha = self.attention(states, annotations, values_mask=source_mask)
         log_alpha = ops.log(ops.maximum(alpha, 1e-9))
         if training:
@@ -253,9 +260,7 @@ class HardAttentionSeq2Seq(AttentionSeq2Seq):
         else:
             chosen = ops.argmax(alpha, axis=-1)
         one_hot = ops.one_hot(chosen, ops.shape(alpha)[-1], dtype=annotations.dtype)
-        context = ops.matmul(one_hot, annotations)
-        attentional = self.attentional(ops.concatenate([context, states], axis=-1))
-        logits = self.logits(self.dropout_layer(attentional))
+        logits = self.output_logits(ops.matmul(one_hot, annotations), states)
         if training:
             return logits, ops.sum(one_hot * log_alpha, axis=-1)  # log alpha_{i z_i}
         return (logits, alpha) if return_weights else logits
@@ -268,7 +273,7 @@ class HardAttentionSeq2Seq(AttentionSeq2Seq):
         logits, log_alpha_chosen = y_pred if isinstance(y_pred, tuple | list) else (y_pred, None)
         real = ops.cast(ops.not_equal(y, 0), "float32")
         token_nll = keras.losses.sparse_categorical_crossentropy(
-            ops.maximum(y, 0), ops.cast(logits, "float32"), from_logits=True)
+            y, ops.cast(logits, "float32"), from_logits=True)
         count = ops.maximum(ops.sum(real), 1.0)
         nll = ops.sum(token_nll * real) / count
         if log_alpha_chosen is None:
