@@ -274,27 +274,29 @@ plt.show()
 # %% [markdown]
 # ## What the run shows
 #
-# The numbers are those this notebook printed in its full run (2-core CPU, 469 s in all).
+# The numbers are those this notebook printed in its full run (2-core CPU, 479 s in all).
 #
-# - **The neural models fail at this scale.** Test BLEU 0.33 (forward), 0.34 (reversed) and 0.41
+# - **The neural models fail at this scale.** Test BLEU 0.35 (forward), 0.35 (reversed) and 0.43
 #   (reversed, two layers) with greedy decoding, against **6.54** for the word-for-word lexicon.
 #   The translations above show why: the decoder has learned fluent, frequent English ("it is
-#   a lot.", "the lot of the lot") and little of what the source says. With 13,392 training
-#   pairs most words occur two or three times; IBM Model 1 learns a translation from that many
-#   co-occurrences and copies names and numbers, while the network must learn an embedding for
-#   every word. Koehn & Knowles (2017, "Six challenges for neural machine translation") measured
-#   exactly this: below a few million words of parallel text, neural translation trails
-#   statistical translation. Sutskever et al. trained on 12 million sentence pairs.
-# - **Reversing the source** changed nothing measurable here: best validation loss 4.01 both ways,
-#   BLEU 0.33 against 0.34. On short sentences the first source and target words are never far
-#   apart, which is the distance reversal shortens. **A second layer** had a higher validation
-#   loss after the same five epochs (4.17 against 4.01; it learns more slowly) and a slightly
-#   higher BLEU (0.41), at 1.6 times the time per epoch.
-# - **Beam search** (width 5) found translations of much higher log-probability than greedy
-#   decoding (mean -19.37 against -26.88) and raised BLEU from 0.41 to 0.50: part of the gain is
-#   shorter outputs, which a raw log-probability sum favours (exercise 2).
-# - **The bottleneck.** The seq2seq model's BLEU falls from 3.78 on sources of 1-4 tokens to
-#   0.5-0.7 on longer ones; the lexicon, which has no bottleneck, holds at 5.7-6.7 beyond four
+#   a lot.", "we are a lot of the police") and little of what the source says. With 13,392
+#   training pairs most words occur two or three times; IBM Model 1 learns a translation from
+#   that many co-occurrences and copies names and numbers, while the network must learn an
+#   embedding for every word. Koehn & Knowles (2017, "Six challenges for neural machine
+#   translation") measured exactly this: below a few million words of parallel text, neural
+#   translation trails statistical translation. Sutskever et al. trained on 12 million sentence
+#   pairs.
+# - **Reversing the source** changed nothing measurable here: best validation loss 4.00 forward
+#   and 4.05 reversed, BLEU 0.35 both ways. On short sentences the first source and target words
+#   are never far apart, which is the distance reversal shortens. **A second layer** had a higher
+#   validation loss after the same five epochs (4.14 against 4.05; it learns more slowly) and a
+#   slightly higher BLEU (0.43), at 1.5 times the time per epoch (27.1 s against 18.0 s). The
+#   forward model's 40.8 s per epoch is not comparable: other work ran on the same CPU then.
+# - **Beam search** (width 5) found translations of higher log-probability than greedy decoding
+#   (mean -18.70 against -23.85) and raised BLEU from 0.43 to 0.45: part of the gain is shorter
+#   outputs, which a raw log-probability sum favours (exercise 2).
+# - **The bottleneck.** The seq2seq model's BLEU falls from 3.36 on sources of 1-4 tokens to
+#   0.4-0.7 on longer ones; the lexicon, which has no bottleneck, holds at 5.7-6.7 beyond four
 #   tokens. Chapter 6 gives the decoder access to every source position.
 
 # %% [markdown]
