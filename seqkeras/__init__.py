@@ -2,7 +2,7 @@
 
 Modules: ``layers`` (cells, attention, ...), ``models``, ``interop`` (weight converters to the
 Keras twins), ``data`` (bundled corpora), ``baselines``, ``metrics``, ``diagnostics``,
-``decoding``, ``training``, ``plots``, ``utils``.
+``decoding``, ``training``, ``losses``, ``schedules``, ``plots``, ``utils``.
 """
 
 from seqkeras import (
@@ -12,12 +12,14 @@ from seqkeras import (
     diagnostics,
     interop,
     layers,
+    losses,
     metrics,
     models,
+    schedules,
     training,
 )
 
 __version__ = "0.1.0"
 
-__all__ = ["baselines", "data", "decoding", "diagnostics", "interop", "layers", "metrics",
-           "models", "training", "__version__"]
+__all__ = ["baselines", "data", "decoding", "diagnostics", "interop", "layers", "losses",
+           "metrics", "models", "schedules", "training", "__version__"]

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from seqkeras.losses import SmoothedCrossEntropy
+
 
 class EpochTimer(keras.callbacks.Callback):
     """Records the wall time of every training epoch in ``seconds`` (a list)."""
@@ -51,7 +53,7 @@ class TrainingRun:
 
 
 def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
-        learning_rate=3e-3, clipnorm=1.0, verbose=2, callbacks=()) -> TrainingRun:
+        learning_rate=3e-3, clipnorm=1.0, verbose=2, callbacks=(), optimizer=None) -> TrainingRun:
     """Compile ``model`` with Adam(``learning_rate``, ``clipnorm``) and train it, timing epochs.
 
     Args:
@@ -66,13 +68,15 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
         clipnorm: gradient-norm clipping threshold (Pascanu et al. 2013); None disables it.
         verbose: 2 prints a line per epoch; 0 prints nothing (add ``PrintEvery``).
         callbacks: more Keras callbacks.
+        optimizer: a Keras optimizer to use instead (then learning_rate and clipnorm are unused).
 
     Returns:
         A ``TrainingRun``.
     """
     timer = EpochTimer()
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm), loss=loss,
-                  metrics=list(metrics))
+    if optimizer is None:
+        optimizer = keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
+    model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs,
                         validation_data=validation_data, verbose=verbose,
                         callbacks=[timer, *callbacks])
@@ -80,12 +84,17 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
 
 
 def fit_translation(model, train, validation, epochs, batch_size=64, learning_rate=3e-3,
-                    verbose=2) -> TrainingRun:
+                    verbose=2, optimizer=None, label_smoothing=0.0) -> TrainingRun:
     """Teacher-forced training of a translation model on ``TranslationBatch`` arrays.
 
     The loss is the cross-entropy of each next target word, averaged over real (non-padding)
-    target positions: ``SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)``.
+    target positions: ``SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)``, or
+    with ``label_smoothing`` > 0 ``losses.SmoothedCrossEntropy`` (then the logged losses are the
+    smoothed ones, higher than the plain cross-entropy). ``optimizer`` replaces the default
+    Adam(learning_rate, clipnorm=1), e.g. to use ``schedules.TransformerSchedule``.
     """
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    loss = (SmoothedCrossEntropy(label_smoothing) if label_smoothing
+            else keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
     return fit(model, train.inputs, train.target_ids, (validation.inputs, validation.target_ids),
-               epochs, loss, batch_size=batch_size, learning_rate=learning_rate, verbose=verbose)
+               epochs, loss, batch_size=batch_size, learning_rate=learning_rate, verbose=verbose,
+               optimizer=optimizer)

@@ -12,7 +12,7 @@ from seqkeras import decoding, metrics
 from seqkeras.baselines import WordLexicon
 from seqkeras.data import WordVocabulary, detokenize, encode_pairs, tokenize
 from seqkeras.layers import BahdanauAttention, LocalAttention, LuongAttention
-from seqkeras.models import AttentionSeq2Seq, Seq2Seq, reverse_padded
+from seqkeras.models import AttentionSeq2Seq, Seq2Seq, Transformer, reverse_padded
 
 from conftest import to_numpy
 
@@ -214,6 +214,10 @@ MODELS = {
     "bahdanau": lambda: AttentionSeq2Seq(11, 13, BahdanauAttention(5), embedding_dim=4, units=6),
     "location": lambda: AttentionSeq2Seq(11, 13, LuongAttention("location"), 4, 6),
     "local": lambda: AttentionSeq2Seq(11, 13, LocalAttention(1, score="concat", units=3), 4, 6),
+    "transformer": lambda: Transformer(11, 13, d_model=8, num_heads=2, num_layers=2,
+                                       intermediate_dim=12, dropout=0.1),
+    "transformer pre-LN": lambda: Transformer(11, 13, d_model=8, num_heads=4, num_layers=1,
+                                              intermediate_dim=12, normalize_first=True),
 }
 
 
@@ -253,7 +257,7 @@ def test_padding_never_changes_a_translation(rng, name):
                                atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["seq2seq", "bahdanau"])
+@pytest.mark.parametrize("name", ["seq2seq", "bahdanau", "transformer"])
 def test_adapter_log_probs_match_the_teacher_forced_model(rng, name):
     model = MODELS[name]()
     source, target = model_inputs(rng)

@@ -9,7 +9,22 @@ from seqkeras.layers.attention import (
 )
 from seqkeras.layers.gru import GRUCell
 from seqkeras.layers.lstm import LSTMCell
+from seqkeras.layers.multi_head import (
+    MultiHeadAttention,
+    attention_weights,
+    causal_mask,
+    scaled_dot_product_attention,
+)
+from seqkeras.layers.position import PositionEmbedding, SinusoidalPositionalEncoding
 from seqkeras.layers.recurrent import ElmanCell, RecurrentCell
+from seqkeras.layers.transformer import (
+    TransformerDecoderBlock,
+    TransformerEncoderBlock,
+    padding_attention_mask,
+)
 
 __all__ = ["BahdanauAttention", "ElmanCell", "GRUCell", "LSTMCell", "LocalAttention",
-           "LuongAttention", "RecurrentCell", "SoftAttention", "masked_softmax"]
+           "LuongAttention", "MultiHeadAttention", "PositionEmbedding", "RecurrentCell",
+           "SinusoidalPositionalEncoding", "SoftAttention", "TransformerDecoderBlock",
+           "TransformerEncoderBlock", "attention_weights", "causal_mask", "masked_softmax",
+           "padding_attention_mask", "scaled_dot_product_attention"]

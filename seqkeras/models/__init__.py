@@ -1,6 +1,7 @@
 """Whole models assembled from seqkeras layers."""
 
 from seqkeras.models.recurrent import rnn_forecaster, rnn_language_model, rnn_tagger
+from seqkeras.models.transformer import Transformer
 from seqkeras.models.translation import (
     AttentionSeq2Seq,
     HardAttentionSeq2Seq,
@@ -8,5 +9,5 @@ from seqkeras.models.translation import (
     reverse_padded,
 )
 
-__all__ = ["AttentionSeq2Seq", "HardAttentionSeq2Seq", "Seq2Seq", "reverse_padded",
+__all__ = ["AttentionSeq2Seq", "HardAttentionSeq2Seq", "Seq2Seq", "Transformer", "reverse_padded",
            "rnn_forecaster", "rnn_language_model", "rnn_tagger"]

@@ -15,7 +15,14 @@ seqkeras                                      Keras
 ``keras.layers.RNN(LSTMCell(...))``           ``keras.layers.LSTM``
 ``GRUCell`` (either ``reset_after``)          ``keras.layers.GRUCell``
 ``keras.layers.RNN(GRUCell(...))``            ``keras.layers.GRU``
+``MultiHeadAttention``                        ``keras.layers.MultiHeadAttention``
+``SinusoidalPositionalEncoding``              ``keras_hub.layers.SinePositionEncoding``
+``PositionEmbedding``                         ``keras_hub.layers.PositionEmbedding``
+``TransformerEncoderBlock``                   ``keras_hub.layers.TransformerEncoder``
+``TransformerDecoderBlock``                   ``keras_hub.layers.TransformerDecoder``
 ============================================  =========================================
+
+``keras_attention(layer)`` gives the Keras computation of the attention layers of chapters 6-7.
 """
 
 from __future__ import annotations
@@ -25,9 +32,11 @@ from dataclasses import dataclass
 import keras
 from keras import ops
 
+from seqkeras.interop import transformer as _transformer
 from seqkeras.layers.attention import BahdanauAttention, LuongAttention
 from seqkeras.layers.gru import GRUCell
 from seqkeras.layers.lstm import LSTMCell
+from seqkeras.layers.position import SinusoidalPositionalEncoding
 from seqkeras.layers.recurrent import ElmanCell
 
 # Flags that keras.layers.RNN and its built-in subclasses (SimpleRNN, LSTM, GRU) share.
@@ -97,7 +106,8 @@ def to_keras(layer):
     Args:
         layer: a built seqkeras cell (``ElmanCell``, ``LSTMCell``, ``GRUCell``), or a built
             ``keras.layers.RNN`` wrapping one (converted to ``SimpleRNN``, ``LSTM`` or ``GRU``
-            with the same return_sequences, return_state, go_backwards, stateful and unroll).
+            with the same return_sequences, return_state, go_backwards, stateful and unroll),
+            or a built Transformer layer of the table above.
 
     Returns:
         The built twin.
@@ -106,7 +116,11 @@ def to_keras(layer):
         ValueError: the layer is not built.
         TypeError: the layer has no Keras twin.
     """
-    _require_built(layer)
+    if not isinstance(layer, SinusoidalPositionalEncoding):  # it has no weights
+        _require_built(layer)
+    converted = _transformer.to_keras(layer)
+    if converted is not None:
+        return converted
     for twin in _CELL_TWINS:
         if isinstance(layer, twin.cell):
             return _convert_cell(layer, twin.keras_cell, twin.weights)
@@ -129,7 +143,7 @@ def from_keras(twin):
         twin: a built ``keras.layers.SimpleRNNCell``, ``LSTMCell`` or ``GRUCell``, or a built
             ``keras.layers.SimpleRNN``, ``LSTM`` or ``GRU`` (returned as
             ``keras.layers.RNN(<seqkeras cell>)`` with the same return_sequences, return_state,
-            go_backwards, stateful and unroll).
+            go_backwards, stateful and unroll), or a built twin of the table above.
 
     Returns:
         The built seqkeras layer.
@@ -138,7 +152,11 @@ def from_keras(twin):
         ValueError: the twin is not built, or uses a feature the seqkeras layer lacks (dropout).
         TypeError: no seqkeras layer corresponds to the twin.
     """
-    _require_built(twin)
+    if type(twin).__name__ != "SinePositionEncoding":  # it has no weights
+        _require_built(twin)
+    converted = _transformer.from_keras(twin)
+    if converted is not None:
+        return converted
     for pair in _CELL_TWINS:
         inverse = [(keras_name, ours) for ours, keras_name in pair.weights]
         if isinstance(twin, pair.keras_layer):

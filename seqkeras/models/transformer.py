@@ -1,0 +1,125 @@
+"""The Transformer encoder-decoder for translation (Vaswani et al. 2017, figure 1)."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+from seqkeras.layers.position import SinusoidalPositionalEncoding
+from seqkeras.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
+from seqkeras.models.translation import EncoderDecoder
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class Transformer(EncoderDecoder):
+    """The Transformer of "Attention is all you need", with the interface of chapters 5-7.
+
+        encoder:  z = EncoderBlock^N(E_x[x] sqrt(d_model) + PE)
+        decoder:  s = DecoderBlock^N(E_y[y_0..y_{T-1}] sqrt(d_model) + PE, z)     causal
+        output:   p(y_{i+1} | y_0..y_i, x) = softmax(s_i W_y + b_y)
+
+    No recurrence: every position of the source, and (thanks to the causal mask) every position
+    of the target, is computed at once during training. Like ``Seq2Seq`` and
+    ``AttentionSeq2Seq`` it has ``encode(source_ids)`` and ``decode(decoder_input_ids,
+    encoded)``, so ``seqkeras.decoding`` translates with it unchanged. The paper also tied the
+    output layer to the target embedding and shared one vocabulary between the languages; here
+    each language keeps its own word vocabulary and the output layer is separate.
+
+    Args:
+        source_vocab_size, target_vocab_size: vocabulary sizes (id 0 = padding).
+        d_model: size of the embeddings and of every block's input and output.
+        num_heads: h, dividing d_model.
+        num_layers: N, blocks in the encoder and in the decoder (the paper: 6).
+        intermediate_dim: d_ff of the feed-forward networks (the paper: 4 d_model).
+        dropout: rate of the dropout on the embeddings, in the blocks and before the output.
+        normalize_first: pre-LN blocks (then a final LayerNorm closes each stack).
+
+    Call arguments:
+        inputs: ``(source_ids, decoder_input_ids)``, int ``(batch, S)`` and ``(batch, T)``.
+
+    Returns:
+        Logits ``(batch, T, target_vocab_size)``.
+
+    Example:
+
+    >>> model = Transformer(len(german), len(english), d_model=128, num_heads=4)
+    >>> logits = model((source_ids, decoder_input_ids))
+
+    References:
+        Vaswani et al. (2017), Attention is all you need, https://arxiv.org/abs/1706.03762
+    """
+
+    def __init__(self, source_vocab_size, target_vocab_size, d_model=128, num_heads=4,
+                 num_layers=2, intermediate_dim=512, dropout=0.1, normalize_first=False,
+                 **kwargs):
+        super().__init__(source_vocab_size, target_vocab_size, d_model, d_model, dropout,
+                         **kwargs)
+        if not isinstance(num_heads, int) or num_heads < 1 or d_model % num_heads:
+            raise ValueError(f"d_model={d_model} must be divisible by num_heads={num_heads!r} "
+                             "(each head gets d_model / num_heads dimensions)")
+        if not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+        self.d_model, self.num_heads, self.num_layers = d_model, num_heads, num_layers
+        self.intermediate_dim, self.normalize_first = intermediate_dim, bool(normalize_first)
+        self.positional_encoding = SinusoidalPositionalEncoding(name="positional_encoding")
+        block = dict(num_heads=num_heads, intermediate_dim=intermediate_dim, dropout=dropout,
+                     normalize_first=normalize_first)
+        self.encoder_blocks = [TransformerEncoderBlock(**block, name=f"encoder_{k}")
+                               for k in range(num_layers)]
+        self.decoder_blocks = [TransformerDecoderBlock(**block, name=f"decoder_{k}")
+                               for k in range(num_layers)]
+        if self.normalize_first:
+            self.encoder_norm = keras.layers.LayerNormalization(name="encoder_norm")
+            self.decoder_norm = keras.layers.LayerNormalization(name="decoder_norm")
+
+    def embed(self, embedding, ids):
+        """E[ids] sqrt(d_model) + PE (section 3.4: the scaling keeps the embeddings from
+        being drowned by the positional encoding, whose entries are of size 1)."""
+        x = embedding(ids) * ops.cast(math.sqrt(self.d_model), embedding.compute_dtype)
+        return self.dropout_layer(x + self.positional_encoding(x))
+
+    def encode(self, source_ids, return_weights=False):
+        """``(z, source_mask)``: the encoder's output and where the real source words are;
+        with ``return_weights`` also each block's self-attention weights."""
+        source_mask = ops.not_equal(source_ids, 0)
+        z, weights = self.embed(self.source_embedding, source_ids), []
+        for block in self.encoder_blocks:
+            z = block(z, padding_mask=source_mask, return_attention_scores=return_weights)
+            if return_weights:
+                z, block_weights = z
+                weights.append(block_weights)
+        if self.normalize_first:
+            z = self.encoder_norm(z)
+        return ((z, source_mask), weights) if return_weights else (z, source_mask)
+
+    def decode(self, decoder_input_ids, encoded, return_weights=False):
+        z, source_mask = encoded
+        y, weights = self.embed(self.target_embedding, decoder_input_ids), []
+        for block in self.decoder_blocks:
+            y = block(y, z, encoder_padding_mask=source_mask,
+                      return_attention_scores=return_weights)
+            if return_weights:
+                y, _, cross_weights = y
+                weights.append(cross_weights)
+        if self.normalize_first:
+            y = self.decoder_norm(y)
+        logits = self.logits(self.dropout_layer(y))
+        return (logits, weights) if return_weights else logits
+
+    def attention_maps(self, source_ids, decoder_input_ids):
+        """The attention weights of every block and head, as NumPy arrays:
+        ``{"encoder": [(batch, h, S, S)] * N, "cross": [(batch, h, T, S)] * N}``."""
+        encoded, encoder_weights = self.encode(source_ids, return_weights=True)
+        _, cross_weights = self.decode(decoder_input_ids, encoded, return_weights=True)
+        return {"encoder": [ops.convert_to_numpy(w) for w in encoder_weights],
+                "cross": [ops.convert_to_numpy(w) for w in cross_weights]}
+
+    def get_config(self):
+        config = super().get_config()
+        for name in ("embedding_dim", "units"):
+            config.pop(name)
+        return {**config, "d_model": self.d_model, "num_heads": self.num_heads,
+                "num_layers": self.num_layers, "intermediate_dim": self.intermediate_dim,
+                "normalize_first": self.normalize_first}

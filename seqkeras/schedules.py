@@ -1,0 +1,44 @@
+"""Learning-rate schedules."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """The warm-up schedule of Vaswani et al. (2017, eq. 3):
+
+        lrate = scale * d_model^-0.5 * min(step^-0.5, step * warmup_steps^-1.5)
+
+    The rate rises linearly for ``warmup_steps`` steps, peaks at
+    scale / sqrt(d_model * warmup_steps), then decays as 1 / sqrt(step). A post-LN Transformer
+    trained at its peak rate from the first step diverges: the warm-up lets Adam's second-moment
+    estimates settle first (Xiong et al. 2020).
+
+    Args:
+        d_model: the model width.
+        warmup_steps: steps of linear warm-up (the paper: 4000, for 100k steps in all).
+        scale: a factor on the whole schedule (1 in the paper).
+
+    Example:
+
+    >>> optimizer = keras.optimizers.Adam(TransformerSchedule(128, 400), beta_2=0.98,
+    ...                                   epsilon=1e-9)
+    """
+
+    def __init__(self, d_model, warmup_steps=4000, scale=1.0):
+        if not isinstance(d_model, int) or d_model < 1:
+            raise ValueError(f"d_model must be a positive integer, got {d_model!r}")
+        if not isinstance(warmup_steps, int) or warmup_steps < 1:
+            raise ValueError(f"warmup_steps must be a positive integer, got {warmup_steps!r}")
+        self.d_model, self.warmup_steps, self.scale = d_model, warmup_steps, float(scale)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32") + 1.0  # Keras counts optimizer steps from 0
+        return (self.scale * self.d_model ** -0.5
+                * ops.minimum(ops.rsqrt(step), step * self.warmup_steps ** -1.5))
+
+    def get_config(self):
+        return {"d_model": self.d_model, "warmup_steps": self.warmup_steps, "scale": self.scale}
