@@ -42,5 +42,6 @@ course: install  ## run every chapter headless in fast mode: make course ARGS="0
 render: install  ## full run, outputs stored in the notebook: make render CH=01
 	$(BIN)/python -m course render $(CH)
 
-bench: install  ## training-step time of each seqkeras cell against its Keras twin, as ratios
+bench: install  ## training-step time of seqkeras layers against their Keras twins, as ratios
 	$(BIN)/python tests/benchmarks/rnn_cells.py
+	$(BIN)/python tests/benchmarks/transformer.py

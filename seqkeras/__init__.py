@@ -2,7 +2,7 @@
 
 Modules: ``layers`` (cells, attention, ...), ``models``, ``interop`` (weight converters to the
 Keras twins), ``data`` (bundled corpora), ``baselines``, ``metrics``, ``diagnostics``,
-``decoding``, ``training``, ``losses``, ``schedules``, ``plots``, ``utils``.
+``decoding``, ``training``, ``losses``, ``schedules``, ``timing``, ``plots``, ``utils``.
 """
 
 from seqkeras import (
@@ -16,10 +16,11 @@ from seqkeras import (
     metrics,
     models,
     schedules,
+    timing,
     training,
 )
 
 __version__ = "0.1.0"
 
 __all__ = ["baselines", "data", "decoding", "diagnostics", "interop", "layers", "losses",
-           "metrics", "models", "schedules", "training", "__version__"]
+           "metrics", "models", "schedules", "timing", "training", "__version__"]

@@ -135,3 +135,32 @@ def plot_bleu_by_length(rows, ax=None, title="Translation quality by source leng
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
+
+
+def plot_attention_heads(weights, source_tokens, target_tokens, title=None, head_names=None):
+    """One small heatmap per attention head, side by side, sharing the token axes.
+
+    Args:
+        weights: ``(heads, T_target, T_source)`` for one sentence (padding is cut off).
+        source_tokens, target_tokens: the tokens of the columns and of the rows.
+        title: title of the whole figure.
+        head_names: a title per head (default "head 1", "head 2", ...).
+
+    Returns:
+        The array of Axes.
+    """
+    weights = np.asarray(weights)[:, :len(target_tokens), :len(source_tokens)]
+    heads = weights.shape[0]
+    width = max(2.5, 0.32 * len(source_tokens) + 0.8)
+    fig, axes = plt.subplots(1, heads, figsize=(width * heads, 0.3 * len(target_tokens) + 2),
+                             squeeze=False)
+    for h, ax in enumerate(axes[0]):
+        ax.imshow(weights[h], cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+        ax.set_xticks(range(len(source_tokens)), source_tokens, rotation=70, ha="right",
+                      fontsize=8)
+        ax.set_yticks(range(len(target_tokens)), target_tokens if h == 0 else [], fontsize=8)
+        ax.set_title(head_names[h] if head_names else f"head {h + 1}", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return axes[0]

@@ -1,0 +1,44 @@
+"""Wall-clock timing of layers, for the chapters' speed comparisons (benchmarks that print
+ratios against the Keras twins live in tests/benchmarks/)."""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+
+
+def training_step_seconds(layer_output, batch, length, width, repeats=5, seed=0):
+    """Median seconds of one training step (forward pass, backward pass, Adam update) of a model
+    whose output is ``layer_output(inputs)`` for inputs ``(batch, length, width)`` under MSE.
+
+    Args:
+        layer_output: ``f(keras.Input) -> symbolic output`` of shape ``(batch, length, width)``,
+            e.g. ``lambda x: keras.layers.LSTM(128, return_sequences=True)(x)``.
+        batch, length, width: the input's shape.
+        repeats: timed steps (after two untimed ones that trace and compile).
+        seed: seed of the random inputs.
+
+    Returns:
+        The median of the timed steps, in seconds.
+
+    Example:
+
+    >>> training_step_seconds(lambda x: keras.layers.LSTM(64, return_sequences=True)(x),
+    ...                       batch=8, length=256, width=64)
+    """
+    inputs = keras.Input((length, width))
+    model = keras.Model(inputs, layer_output(inputs))
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(batch, length, width)).astype("float32")
+    y = np.zeros((batch, length, model.output_shape[-1]), "float32")
+    for _ in range(2):
+        model.train_on_batch(x, y)
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.train_on_batch(x, y)
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds))
