@@ -331,6 +331,7 @@ ax.set(xlabel="epoch", ylabel="learning rate", title="Warm-up, then 1/sqrt(step)
 ax.grid(alpha=0.3)
 plt.show()
 
+
 # %%
 def attention_rnn():
     return AttentionSeq2Seq(len(german), len(english), BahdanauAttention(RNN_ATTENTION_UNITS),
@@ -473,7 +474,37 @@ plt.show()
 # %% [markdown]
 # ## What the run shows
 #
-# (Written from the table this notebook printed in its full run; see the outputs above.)
+# The numbers are those this notebook printed in its full run (2-core CPU, 511 s in all).
+#
+# - **Why sqrt(d_k).** The variance of $q \cdot k$ grew with the head size exactly as predicted
+#   (4.1 at $d_k = 4$, 1023 at $d_k = 1024$), and unscaled, the largest of 16 softmax weights
+#   rose from 0.44 to 0.96: a softmax that has become an argmax. Divided by $\sqrt{d_k}$ the
+#   variance stayed at 1.00 +- 0.03 and the largest weight at 0.24-0.25 for every $d_k$.
+# - **Parity.** `MultiHeadAttention` equals `keras.layers.MultiHeadAttention` exactly (max abs
+#   diff 0, with padding and causal masks, both conversion directions); the sinusoidal encoding
+#   equals KerasHub's to 6e-8; both blocks equal KerasHub's `TransformerEncoder` and
+#   `TransformerDecoder` exactly in both LN orders. Under the causal mask the outputs at earlier
+#   positions stayed bit-identical when later inputs changed.
+# - **Translation.** Under the same 6 epochs, the Transformer reached test BLEU **4.04** greedy
+#   and **4.56** with beam search, against 1.00 and 0.87 for chapter 6's attention RNN, with 18%
+#   fewer parameters (3.18 M against 3.86 M) and less time per epoch (25.1 s against 38.1 s; the
+#   epoch times of both varied between 23 s and 45 s on this shared CPU). It leads in every
+#   length bucket, by the most on the longest sentences (4.12 against 0.66 on 11-16 tokens), and
+#   several translations are right or nearly ("we had a green christmas.", "her clothes were
+#   ..."). It is still below chapter 5's word-for-word lexicon (6.54): the small corpus limits
+#   every neural model here. How much of the gain is the architecture and how much the recipe
+#   (label smoothing, warm-up) is exercise 4.
+# - **What "parallel" buys, on this machine.** A training step of the self-attention layer was
+#   1.4-2.0 times faster than the LSTM's from n = 16 to 512, and equal at n = 1024. Over the three
+#   longest lengths the LSTM's time grew as $n^{0.98}$, linear as Table 1 says, and
+#   self-attention's as $n^{1.46}$, on its way to the $n^2$ that dominates once n exceeds the
+#   width (128). A 2-core CPU cannot show the other column of Table 1: the LSTM's n sequential
+#   steps cost little more than their arithmetic here, while on a GPU, whose thousands of cores
+#   the recurrence leaves idle, the same sweep separates the two far more.
+# - **Heads.** In the cross-attention of the last decoder block, single heads put almost all of
+#   their weight on one German word for some English words ("i" on "ich", "skin" on "haut");
+#   others spread over the sentence. Different heads attend to different words for the same
+#   output word, which is what multi-head attention was meant to allow.
 
 # %% [markdown]
 # ## Checks
