@@ -15,8 +15,8 @@ class SmoothedCrossEntropy(keras.losses.Loss):
 
         loss = (1 - epsilon) (-log p_y) + epsilon mean_v(-log p_v)
 
-    It "hurts perplexity, as the model learns to be more unsure, but improves accuracy and
-    BLEU". With epsilon = 0 it equals
+    "This hurts perplexity, as the model learns to be more unsure, but improves accuracy and
+    BLEU score" (Vaswani et al.). With epsilon = 0 it equals
     ``SparseCategoricalCrossentropy(from_logits=True, ignore_class=ignore_class)``.
 
     Args:

@@ -79,7 +79,9 @@ class MultiHeadAttention(keras.layers.Layer):
     Where no attention scores are requested and there is no attention dropout, the call runs
     ``keras.ops.dot_product_attention``, the backend's fused kernel (flash attention on a GPU);
     otherwise ``scaled_dot_product_attention``, the plain computation. Both give the same
-    output. Keras masks attached to the inputs are not read: pass padding as ``attention_mask``.
+    output, except for a query that may see no key at all: the plain path gives it zero weights,
+    the fused kernel (like Keras) uniform ones. Keras masks attached to the inputs are not read:
+    pass padding as ``attention_mask``.
 
     Args:
         num_heads: h.

@@ -252,13 +252,13 @@ class TransformerDecoderBlock(TransformerBlock):
                              "encoder_sequence if and only if its first call had one")
         scores = {}
 
-        def attention(layer, key, values, mask, causal):
+        def attention(layer, name, values, mask, causal):
             def attend(x):
                 output = layer(x, values if values is not None else x, attention_mask=mask,
                                use_causal_mask=causal, training=training,
                                return_attention_scores=return_attention_scores)
                 if return_attention_scores:
-                    output, scores[key] = output
+                    output, scores[name] = output
                 return output
             return attend
 
