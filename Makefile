@@ -28,9 +28,9 @@ lint: install
 check: install  ## the notebook rules of DESIGN.md, and the README tables
 	$(BIN)/python -m course check
 
-unit: install  ## unit tests on the TensorFlow backend, then on JAX
-	KERAS_BACKEND=tensorflow $(PYTEST) tests
-	KERAS_BACKEND=jax $(PYTEST) tests
+unit: install  ## unit tests on the TensorFlow backend, then on JAX, two workers each
+	KERAS_BACKEND=tensorflow $(PYTEST) -n 2 tests
+	KERAS_BACKEND=jax $(PYTEST) -n 2 tests
 
 notebooks: install  ## every chapter, executed by nbval in fast mode, two notebooks at a time
 	SEQKERAS_FAST=1 KERAS_BACKEND=tensorflow $(PYTEST) -n 2 --dist loadscope \
