@@ -31,6 +31,20 @@ def randomise(layer, rng):
                        for w in layer.get_weights()])
 
 
+def converted_pair(direction, make_ours, make_twin, build, rng):
+    """``(ours, twin)`` with equal random weights: built and randomised on the side named by
+    ``direction`` ("to_keras": ours first), then converted with ``interop``."""
+    if direction == "to_keras":
+        ours = make_ours()
+        build(ours)
+        randomise(ours, rng)
+        return ours, interop.to_keras(ours)
+    twin = make_twin()
+    build(twin)
+    randomise(twin, rng)
+    return interop.from_keras(twin), twin
+
+
 def max_diff(a, b):
     return float(np.abs(to_numpy(a) - to_numpy(b)).max())
 
@@ -69,16 +83,9 @@ def test_multi_head_attention_equals_keras(sequences, rng, value_dim, masking, d
     x, z, _, z_mask = sequences
     query, value = (x, x) if masking in ("causal", "both") else (x, z)
     options = dict(num_heads=HEADS, key_dim=5, value_dim=value_dim, output_shape=None)
-    if direction == "to_keras":
-        ours = MultiHeadAttention(**options)
-        ours(query, value)
-        randomise(ours, rng)
-        twin = interop.to_keras(ours)
-    else:
-        twin = keras.layers.MultiHeadAttention(**options)
-        twin(query, value)
-        randomise(twin, rng)
-        ours = interop.from_keras(twin)
+    ours, twin = converted_pair(direction, lambda: MultiHeadAttention(**options),
+                                lambda: keras.layers.MultiHeadAttention(**options),
+                                lambda layer: layer(query, value), rng)
     attention_mask = None
     if masking in ("padding", "both"):
         key_mask = z_mask if value is z else padding_mask(rng, BATCH, T)
@@ -172,16 +179,9 @@ def test_encoder_block_equals_keras_hub(sequences, rng, normalize_first, directi
     x, _, x_mask, _ = sequences
     options = dict(num_heads=HEADS, intermediate_dim=24, normalize_first=normalize_first,
                    activation="gelu")
-    if direction == "to_keras":
-        ours = TransformerEncoderBlock(**options)
-        ours(x)
-        randomise(ours, rng)
-        twin = interop.to_keras(ours)
-    else:
-        twin = keras_hub.layers.TransformerEncoder(**options)
-        twin(x)
-        randomise(twin, rng)
-        ours = interop.from_keras(twin)
+    ours, twin = converted_pair(direction, lambda: TransformerEncoderBlock(**options),
+                                lambda: keras_hub.layers.TransformerEncoder(**options),
+                                lambda layer: layer(x), rng)
     for mask in (None, x_mask):
         assert max_diff(ours(x, padding_mask=mask), twin(x, padding_mask=mask)) <= 1e-5
     attention_mask = rng.random((BATCH, T, T)) < 0.7
@@ -197,16 +197,9 @@ def test_encoder_block_equals_keras_hub(sequences, rng, normalize_first, directi
 def test_decoder_block_equals_keras_hub(sequences, rng, normalize_first, direction):
     x, z, x_mask, z_mask = sequences
     options = dict(num_heads=HEADS, intermediate_dim=24, normalize_first=normalize_first)
-    if direction == "to_keras":
-        ours = TransformerDecoderBlock(**options)
-        ours(x, z)
-        randomise(ours, rng)
-        twin = interop.to_keras(ours)
-    else:
-        twin = keras_hub.layers.TransformerDecoder(**options)
-        twin(x, z)
-        randomise(twin, rng)
-        ours = interop.from_keras(twin)
+    ours, twin = converted_pair(direction, lambda: TransformerDecoderBlock(**options),
+                                lambda: keras_hub.layers.TransformerDecoder(**options),
+                                lambda layer: layer(x, z), rng)
     for kwargs in ({}, {"encoder_padding_mask": z_mask},
                    {"encoder_padding_mask": z_mask, "decoder_padding_mask": x_mask},
                    {"encoder_padding_mask": z_mask, "use_causal_mask": False}):
@@ -216,16 +209,9 @@ def test_decoder_block_equals_keras_hub(sequences, rng, normalize_first, directi
 @pytest.mark.parametrize("direction", ["to_keras", "from_keras"])
 def test_decoder_block_without_cross_attention_equals_keras_hub(sequences, rng, direction):
     x, z, x_mask, _ = sequences
-    if direction == "to_keras":
-        ours = TransformerDecoderBlock(2, 8)
-        ours(x)
-        randomise(ours, rng)
-        twin = interop.to_keras(ours)
-    else:
-        twin = keras_hub.layers.TransformerDecoder(8, 2)
-        twin(x)
-        randomise(twin, rng)
-        ours = interop.from_keras(twin)
+    ours, twin = converted_pair(direction, lambda: TransformerDecoderBlock(2, 8),
+                                lambda: keras_hub.layers.TransformerDecoder(8, 2),
+                                lambda layer: layer(x), rng)
     assert ours.cross_attention is None
     assert max_diff(ours(x, decoder_padding_mask=x_mask),
                     twin(x, decoder_padding_mask=x_mask)) <= 1e-5

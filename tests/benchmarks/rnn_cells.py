@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import harness  # noqa: E402  (tests/benchmarks/harness.py, beside this script)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -41,15 +41,7 @@ def training_step(rnn):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
     y = rng.normal(size=(BATCH, 1)).astype("float32")
-    for _ in range(3):  # trace and warm up
-        model.train_on_batch(x, y)
-
-    def step():
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        return time.perf_counter() - start
-
-    return step
+    return harness.training_step(model, x, y)
 
 
 def main(argv=None):
@@ -59,19 +51,7 @@ def main(argv=None):
     print(f"keras {keras.__version__}, backend {keras.backend.backend()}, "
           f"{machine_description()}; batch {BATCH}, {STEPS} steps, {UNITS} units, "
           f"{args.rounds} rounds")
-    steps = {(name, side): training_step(make()) for name, makers in PAIRS.items()
-             for side, make in zip(("seqkeras", "keras"), makers, strict=True)}
-    times = {key: [] for key in steps}
-    for _ in range(args.rounds):
-        for key, step in steps.items():
-            times[key].append(step())
-    print(f"\n{'cell':<24} {'seqkeras ms':>12} {'Keras ms':>10} {'ratio':>7}")
-    ratios = {}
-    for name in PAIRS:
-        ours, theirs = (1e3 * np.median(times[(name, side)]) for side in ("seqkeras", "keras"))
-        ratios[name] = ours / theirs
-        print(f"{name:<24} {ours:>12.1f} {theirs:>10.1f} {ratios[name]:>7.2f}")
-    return ratios
+    return harness.compare(PAIRS, training_step, args.rounds, "cell", "Keras")
 
 
 if __name__ == "__main__":

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import harness  # noqa: E402  (tests/benchmarks/harness.py, beside this script)
 import keras  # noqa: E402
 import keras_hub  # noqa: E402
 import numpy as np  # noqa: E402
@@ -68,15 +68,7 @@ def training_step(layer):
     x = rng.normal(size=(BATCH, LENGTH, D_MODEL)).astype("float32")
     mask = np.broadcast_to(np.arange(LENGTH) < LENGTH * 3 // 4, (BATCH, LENGTH)).copy()
     y = rng.normal(size=(BATCH, LENGTH, 1)).astype("float32")
-    for _ in range(3):  # trace and warm up
-        model.train_on_batch([x, mask], y)
-
-    def step():
-        start = time.perf_counter()
-        model.train_on_batch([x, mask], y)
-        return time.perf_counter() - start
-
-    return step
+    return harness.training_step(model, [x, mask], y)
 
 
 def main(argv=None):
@@ -86,19 +78,7 @@ def main(argv=None):
     print(f"keras {keras.__version__}, keras_hub {keras_hub.__version__}, backend "
           f"{keras.backend.backend()}, {machine_description()}; batch {BATCH}, length {LENGTH}, "
           f"d_model {D_MODEL}, {HEADS} heads, {args.rounds} rounds")
-    steps = {(name, side): training_step(make()) for name, makers in PAIRS.items()
-             for side, make in zip(("seqkeras", "twin"), makers, strict=True)}
-    times = {key: [] for key in steps}
-    for _ in range(args.rounds):
-        for key, step in steps.items():
-            times[key].append(step())
-    print(f"\n{'layer':<26} {'seqkeras ms':>12} {'twin ms':>9} {'ratio':>7}")
-    ratios = {}
-    for name in PAIRS:
-        ours, theirs = (1e3 * np.median(times[(name, side)]) for side in ("seqkeras", "twin"))
-        ratios[name] = ours / theirs
-        print(f"{name:<26} {ours:>12.1f} {theirs:>9.1f} {ratios[name]:>7.2f}")
-    return ratios
+    return harness.compare(PAIRS, training_step, args.rounds, "layer", "twin")
 
 
 if __name__ == "__main__":
