@@ -20,6 +20,8 @@ seqkeras                                      Keras
 ``PositionEmbedding``                         ``keras_hub.layers.PositionEmbedding``
 ``TransformerEncoderBlock``                   ``keras_hub.layers.TransformerEncoder``
 ``TransformerDecoderBlock``                   ``keras_hub.layers.TransformerDecoder``
+``models.BertEncoder``                        ``keras_hub.models.BertBackbone``
+``MaskedLMHead``                              ``keras_hub.layers.MaskedLMHead``
 ============================================  =========================================
 
 ``keras_attention(layer)`` gives the Keras computation of the attention layers of chapters 6-7.
@@ -32,12 +34,14 @@ from dataclasses import dataclass
 import keras
 from keras import ops
 
+from seqkeras.interop import bert as _bert
 from seqkeras.interop import transformer as _transformer
 from seqkeras.layers.attention import BahdanauAttention, LuongAttention
 from seqkeras.layers.gru import GRUCell
 from seqkeras.layers.lstm import LSTMCell
 from seqkeras.layers.position import SinusoidalPositionalEncoding
 from seqkeras.layers.recurrent import ElmanCell
+from seqkeras.models.bert import BertEncoder
 
 # Flags that keras.layers.RNN and its built-in subclasses (SimpleRNN, LSTM, GRU) share.
 _RNN_FLAGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
@@ -116,11 +120,13 @@ def to_keras(layer):
         ValueError: the layer is not built.
         TypeError: the layer has no Keras twin.
     """
-    if not isinstance(layer, SinusoidalPositionalEncoding):  # it has no weights
+    # A positional encoding has no weights; a BertEncoder is built on conversion.
+    if not isinstance(layer, SinusoidalPositionalEncoding | BertEncoder):
         _require_built(layer)
-    converted = _transformer.to_keras(layer)
-    if converted is not None:
-        return converted
+    for module in (_transformer, _bert):
+        converted = module.to_keras(layer)
+        if converted is not None:
+            return converted
     for twin in _CELL_TWINS:
         if isinstance(layer, twin.cell):
             return _convert_cell(layer, twin.keras_cell, twin.weights)
@@ -154,9 +160,10 @@ def from_keras(twin):
     """
     if type(twin).__name__ != "SinePositionEncoding":  # it has no weights
         _require_built(twin)
-    converted = _transformer.from_keras(twin)
-    if converted is not None:
-        return converted
+    for module in (_transformer, _bert):
+        converted = module.from_keras(twin)
+        if converted is not None:
+            return converted
     for pair in _CELL_TWINS:
         inverse = [(keras_name, ours) for ours, keras_name in pair.weights]
         if isinstance(twin, pair.keras_layer):

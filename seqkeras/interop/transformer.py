@@ -92,41 +92,45 @@ def _mha_from_keras(twin):
     return layer
 
 
+def copy_block_weights(block, twin, to_twin):
+    """Copy the weights of a seqkeras block to its keras_hub twin (``to_twin``) or back."""
+    for ours, theirs in _BLOCK_SUBLAYERS:
+        if getattr(block, ours, None) is None:
+            continue
+        mine, other = getattr(block, ours), getattr(twin, theirs)
+        if isinstance(mine, MultiHeadAttention):
+            if to_twin:
+                other.set_weights(_ours_weights_in_keras_order(mine))
+            else:
+                mine.set_weights(_mha_from_keras(other).get_weights())
+        elif to_twin:
+            other.set_weights(mine.get_weights())
+        else:
+            mine.set_weights(other.get_weights())
+
+
+def _build_block(layer, d_model, cross_attention):
+    if isinstance(layer, TransformerDecoderBlock) or type(layer).__name__ == "TransformerDecoder":
+        layer.build((None, None, d_model), (None, None, d_model) if cross_attention else None)
+    else:
+        layer.build((None, None, d_model))
+
+
 def _block_to_keras(block, twin_type):
     twin = twin_type(**{option: getattr(block, option) for option in _BLOCK_OPTIONS},
                      dtype=block.dtype_policy)
-    d_model = block.self_attention.W_Q.shape[0]
-    if isinstance(block, TransformerDecoderBlock):
-        twin.build((None, None, d_model),
-                   None if block.cross_attention is None else (None, None, d_model))
-    else:
-        twin.build((None, None, d_model))
-    for ours, theirs in _BLOCK_SUBLAYERS:
-        if getattr(block, ours, None) is not None:
-            sublayer = getattr(block, ours)
-            weights = (_ours_weights_in_keras_order(sublayer)
-                       if isinstance(sublayer, MultiHeadAttention) else sublayer.get_weights())
-            getattr(twin, theirs).set_weights(weights)
+    _build_block(twin, block.self_attention.W_Q.shape[0],
+                 getattr(block, "cross_attention", None) is not None)
+    copy_block_weights(block, twin, to_twin=True)
     return twin
 
 
 def _block_from_keras(twin, block_type):
     block = block_type(**{option: getattr(twin, option) for option in _BLOCK_OPTIONS},
                        dtype=twin.dtype_policy)
-    d_model = twin._self_attention_layer_norm.gamma.shape[0]
-    if block_type is TransformerDecoderBlock:
-        block.build((None, None, d_model),
-                    None if twin._cross_attention_layer is None else (None, None, d_model))
-    else:
-        block.build((None, None, d_model))
-    for ours, theirs in _BLOCK_SUBLAYERS:
-        if getattr(twin, theirs, None) is not None:
-            sublayer = getattr(block, ours)
-            if isinstance(sublayer, MultiHeadAttention):
-                converted = _mha_from_keras(getattr(twin, theirs))
-                sublayer.set_weights(converted.get_weights())
-            else:
-                sublayer.set_weights(getattr(twin, theirs).get_weights())
+    _build_block(block, twin._self_attention_layer_norm.gamma.shape[0],
+                 getattr(twin, "_cross_attention_layer", None) is not None)
+    copy_block_weights(block, twin, to_twin=False)
     return block
 
 

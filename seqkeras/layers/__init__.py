@@ -7,6 +7,7 @@ from seqkeras.layers.attention import (
     SoftAttention,
     masked_softmax,
 )
+from seqkeras.layers.bert import BertEmbeddings, MaskedLMHead, gelu_approximate
 from seqkeras.layers.gru import GRUCell
 from seqkeras.layers.lstm import LSTMCell
 from seqkeras.layers.multi_head import (
@@ -23,8 +24,9 @@ from seqkeras.layers.transformer import (
     padding_attention_mask,
 )
 
-__all__ = ["BahdanauAttention", "ElmanCell", "GRUCell", "LSTMCell", "LocalAttention",
-           "LuongAttention", "MultiHeadAttention", "PositionEmbedding", "RecurrentCell",
-           "SinusoidalPositionalEncoding", "SoftAttention", "TransformerDecoderBlock",
-           "TransformerEncoderBlock", "attention_weights", "causal_mask", "masked_softmax",
-           "padding_attention_mask", "scaled_dot_product_attention"]
+__all__ = ["BahdanauAttention", "BertEmbeddings", "ElmanCell", "GRUCell", "LSTMCell",
+           "LocalAttention", "LuongAttention", "MaskedLMHead", "MultiHeadAttention",
+           "PositionEmbedding", "RecurrentCell", "SinusoidalPositionalEncoding", "SoftAttention",
+           "TransformerDecoderBlock", "TransformerEncoderBlock", "attention_weights",
+           "causal_mask", "gelu_approximate", "masked_softmax", "padding_attention_mask",
+           "scaled_dot_product_attention"]

@@ -1,0 +1,193 @@
+"""BERT's input embeddings and its masked-language-model head (Devlin et al. 2018).
+
+    input representation (section 3, figure 2):
+        E = LayerNorm(E_token[w_t] + E_position[t] + E_segment[s_t]),  then dropout
+    masked LM head (appendix A; the output weights are the token embedding, transposed):
+        p(w | h_t) = softmax(LayerNorm(gelu(h_t W + b)) E_token^T + b_out)
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from seqkeras.layers.position import PositionEmbedding
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+def gelu_approximate(x):
+    """GELU with the tanh approximation that BERT's code uses (Hendrycks & Gimpel 2016):
+    0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))."""
+    return keras.activations.gelu(x, approximate=True)
+
+
+def bert_initializer():
+    """BERT's weight initialiser: a normal of standard deviation 0.02, truncated at 2 sd."""
+    return keras.initializers.TruncatedNormal(stddev=0.02)
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class BertEmbeddings(keras.layers.Layer):
+    """BERT's input representation: token + position + segment embeddings, normalised.
+
+        x_t = Dropout(LayerNorm(E_token[w_t] + P[t] + E_segment[s_t]))      (BERT, figure 2)
+
+    With ``embedding_dim`` E smaller than ``hidden_dim`` H this is ALBERT's factorised
+    embedding (Lan et al. 2019, section 3.1): the three embeddings have size E, and a dense
+    projection maps the normalised sum to H, so the vocabulary costs V E + E H parameters
+    instead of V H.
+
+    Args:
+        vocabulary_size: V.
+        hidden_dim: H, the size of the output.
+        max_sequence_length: number of learned positions.
+        num_segments: number of segment ids (2: sentence A and sentence B).
+        embedding_dim: E (default H: no projection).
+        dropout: rate of the dropout on the output.
+        layer_norm_epsilon: epsilon of the layer normalisation (BERT: 1e-12).
+
+    Call arguments:
+        token_ids: int ``(batch, T)``; segment_ids: int ``(batch, T)``; training.
+
+    Returns:
+        ``(batch, T, H)``.
+
+    References:
+        Devlin et al. (2018), BERT, https://arxiv.org/abs/1810.04805; Lan et al. (2019),
+        ALBERT, https://arxiv.org/abs/1909.11942
+    """
+
+    def __init__(self, vocabulary_size, hidden_dim, max_sequence_length=512, num_segments=2,
+                 embedding_dim=None, dropout=0.1, layer_norm_epsilon=1e-12, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("vocabulary_size", vocabulary_size), ("hidden_dim", hidden_dim),
+                            ("max_sequence_length", max_sequence_length),
+                            ("num_segments", num_segments),
+                            ("embedding_dim", embedding_dim or hidden_dim)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.vocabulary_size, self.hidden_dim = vocabulary_size, hidden_dim
+        self.max_sequence_length, self.num_segments = max_sequence_length, num_segments
+        self.embedding_dim = embedding_dim
+        self.dropout, self.layer_norm_epsilon = float(dropout), layer_norm_epsilon
+        size = embedding_dim or hidden_dim
+        self.token_embedding = keras.layers.Embedding(
+            vocabulary_size, size, embeddings_initializer=bert_initializer(),
+            name="token_embedding")
+        self.position_embedding = PositionEmbedding(max_sequence_length,
+                                                    initializer=bert_initializer(),
+                                                    name="position_embedding")
+        self.segment_embedding = keras.layers.Embedding(
+            num_segments, size, embeddings_initializer=bert_initializer(),
+            name="segment_embedding")
+        self.norm = keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="norm")
+        self.dropout_layer = keras.layers.Dropout(dropout)
+        self.projection = (keras.layers.Dense(hidden_dim, kernel_initializer=bert_initializer(),
+                                              name="projection")
+                           if embedding_dim and embedding_dim != hidden_dim else None)
+
+    def build(self, token_ids_shape, segment_ids_shape=None):
+        size = self.embedding_dim or self.hidden_dim
+        self.token_embedding.build(token_ids_shape)
+        self.segment_embedding.build(token_ids_shape)
+        self.position_embedding.build((None, None, size))
+        self.norm.build((None, None, size))
+        if self.projection is not None:
+            self.projection.build((None, None, size))
+
+    def call(self, token_ids, segment_ids, training=None):
+        tokens = self.token_embedding(token_ids)
+        x = tokens + self.position_embedding(tokens) + self.segment_embedding(segment_ids)
+        x = self.dropout_layer(self.norm(x), training=training)
+        return x if self.projection is None else self.projection(x)
+
+    def compute_output_shape(self, token_ids_shape, segment_ids_shape=None):
+        return (*token_ids_shape, self.hidden_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
+                "hidden_dim": self.hidden_dim, "max_sequence_length": self.max_sequence_length,
+                "num_segments": self.num_segments, "embedding_dim": self.embedding_dim,
+                "dropout": self.dropout, "layer_norm_epsilon": self.layer_norm_epsilon}
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class MaskedLMHead(keras.layers.Layer):
+    """The masked-language-model head: a distribution over the vocabulary at chosen positions.
+
+        x   = LayerNorm(activation(h[mask_positions] W + b))
+        out = x E^T + b_out                                       (logits over the vocabulary)
+
+    With ``token_embedding`` (a built ``keras.layers.Embedding``) the output weights are the
+    embedding matrix E, shared with the input: the model reads and writes tokens in one space
+    (Press & Wolf 2017), and V x H parameters are saved. Without it the head has its own
+    ``W_out`` ``(H, vocabulary_size)``. Twin: keras_hub's ``MaskedLMHead``.
+
+    Args:
+        vocabulary_size: V (taken from ``token_embedding`` when given).
+        token_embedding: the embedding layer whose weights to tie, or None.
+        intermediate_activation: activation of the hidden dense layer (BERT: GELU).
+        activation: applied to the logits (None: logits).
+        layer_norm_epsilon: epsilon of the layer normalisation.
+
+    Call arguments:
+        inputs: ``(batch, T, H)``, the encoder's output.
+        mask_positions: int ``(batch, M)``, the positions to predict.
+
+    Returns:
+        ``(batch, M, V)``.
+
+    References:
+        Devlin et al. (2018), https://arxiv.org/abs/1810.04805, section 3.1 and appendix A.
+    """
+
+    def __init__(self, vocabulary_size=None, token_embedding=None,
+                 intermediate_activation=gelu_approximate, activation=None,
+                 layer_norm_epsilon=1e-12, **kwargs):
+        super().__init__(**kwargs)
+        if token_embedding is not None:
+            if vocabulary_size not in (None, token_embedding.input_dim):
+                raise ValueError(f"vocabulary_size={vocabulary_size} differs from the tied "
+                                 f"embedding's {token_embedding.input_dim} rows")
+            vocabulary_size = token_embedding.input_dim
+        if not isinstance(vocabulary_size, int) or vocabulary_size < 1:
+            raise ValueError("give vocabulary_size, a positive integer, or token_embedding; "
+                             f"got vocabulary_size={vocabulary_size!r}")
+        self.vocabulary_size, self.token_embedding = vocabulary_size, token_embedding
+        self.intermediate_activation = keras.activations.get(intermediate_activation)
+        self.activation = keras.activations.get(activation)
+        self.layer_norm_epsilon = layer_norm_epsilon
+
+    def build(self, inputs_shape, mask_positions_shape=None):
+        hidden = inputs_shape[-1]
+        size = self.token_embedding.output_dim if self.token_embedding is not None else hidden
+        self.dense = keras.layers.Dense(size, activation=self.intermediate_activation,
+                                        kernel_initializer=bert_initializer(), name="dense")
+        self.dense.build((None, None, hidden))
+        self.norm = keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon,
+                                                    name="norm")
+        self.norm.build((None, None, size))
+        if self.token_embedding is None:
+            self.W_out = self.add_weight(name="W_out", shape=(size, self.vocabulary_size),
+                                         initializer=bert_initializer())
+        self.b_out = self.add_weight(name="b_out", shape=(self.vocabulary_size,),
+                                     initializer="zeros")
+
+    def call(self, inputs, mask_positions):
+        gathered = ops.take_along_axis(inputs, ops.expand_dims(mask_positions, -1), axis=1)
+        x = self.norm(self.dense(gathered))
+        kernel = (ops.transpose(self.token_embedding.embeddings)
+                  if self.token_embedding is not None else self.W_out)
+        return self.activation(ops.matmul(x, kernel) + self.b_out)
+
+    def compute_output_shape(self, inputs_shape, mask_positions_shape):
+        return (*mask_positions_shape, self.vocabulary_size)
+
+    def get_config(self):
+        # A tied embedding is not part of the config: the model that owns both layers ties
+        # them again when it is rebuilt from its own config.
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
+                "intermediate_activation": keras.activations.serialize(
+                    self.intermediate_activation),
+                "activation": keras.activations.serialize(self.activation),
+                "layer_norm_epsilon": self.layer_norm_epsilon}

@@ -1,0 +1,100 @@
+"""BERT's encoder: the Transformer's encoder stack under BERT's input embeddings."""
+
+from __future__ import annotations
+
+import keras
+
+from seqkeras.layers.bert import BertEmbeddings, bert_initializer, gelu_approximate
+from seqkeras.layers.transformer import TransformerEncoderBlock
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class BertEncoder(keras.Model):
+    """The BERT encoder (Devlin et al. 2018, section 3), built from chapter 8's blocks.
+
+        x      = BertEmbeddings(token_ids, segment_ids)
+        h      = TransformerEncoderBlock^L(x, padding_mask)          post-LN, GELU
+        pooled = tanh(h[:, 0] W_p + b_p)                             the [CLS] position
+
+    Inputs and outputs are those of keras_hub's ``BertBackbone``: a dict of ``token_ids``,
+    ``segment_ids`` and ``padding_mask`` to a dict of ``sequence_output`` ``(batch, T, H)`` and
+    ``pooled_output`` ``(batch, H)``; ``seqkeras.interop`` converts both ways.
+
+    ALBERT (Lan et al. 2019) is a configuration of the same code: ``embedding_dim`` < H
+    factorises the embedding, and ``share_layers=True`` runs one block L times.
+
+    Args:
+        vocabulary_size: V.
+        num_layers: L.
+        num_heads: attention heads per block (dividing ``hidden_dim``).
+        hidden_dim: H.
+        intermediate_dim: the feed-forward networks' hidden size (BERT: 4 H).
+        dropout: rate of every dropout.
+        max_sequence_length: learned positions.
+        num_segments: segment ids.
+        embedding_dim: E, ALBERT's factorised embedding size (default H).
+        share_layers: ALBERT's cross-layer parameter sharing.
+
+    Call arguments:
+        inputs: dict with int ``token_ids``, ``segment_ids`` and ``padding_mask`` (1 = a real
+            token), each ``(batch, T)``.
+
+    Returns:
+        dict with ``sequence_output`` and ``pooled_output``.
+
+    Example:
+
+    >>> encoder = BertEncoder(30522, num_layers=2, num_heads=2, hidden_dim=128,
+    ...                       intermediate_dim=512)            # bert_tiny_en_uncased's shape
+    >>> outputs = encoder({"token_ids": ids, "segment_ids": segments, "padding_mask": ids != 0})
+
+    References:
+        Devlin et al. (2018), https://arxiv.org/abs/1810.04805
+    """
+
+    def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
+                 dropout=0.1, max_sequence_length=512, num_segments=2, embedding_dim=None,
+                 share_layers=False, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+        if hidden_dim % num_heads:
+            raise ValueError(f"hidden_dim={hidden_dim} must be divisible by "
+                             f"num_heads={num_heads}")
+        self.vocabulary_size, self.num_layers, self.num_heads = vocabulary_size, num_layers, \
+            num_heads
+        self.hidden_dim, self.intermediate_dim = hidden_dim, intermediate_dim
+        self.dropout, self.max_sequence_length = float(dropout), max_sequence_length
+        self.num_segments, self.embedding_dim = num_segments, embedding_dim
+        self.share_layers = bool(share_layers)
+        self.embeddings = BertEmbeddings(vocabulary_size, hidden_dim, max_sequence_length,
+                                         num_segments, embedding_dim, dropout,
+                                         name="embeddings")
+        distinct = 1 if self.share_layers else num_layers
+        self.blocks = [TransformerEncoderBlock(
+            num_heads, intermediate_dim, dropout=dropout, activation=gelu_approximate,
+            layer_norm_epsilon=1e-12, kernel_initializer=bert_initializer(),
+            name=f"block_{k}") for k in range(distinct)]
+        self.pooler = keras.layers.Dense(hidden_dim, activation="tanh",
+                                         kernel_initializer=bert_initializer(), name="pooler")
+
+    @property
+    def token_embedding(self):
+        """The token embedding layer (what a masked-LM head ties its output weights to)."""
+        return self.embeddings.token_embedding
+
+    def call(self, inputs, training=None):
+        h = self.embeddings(inputs["token_ids"], inputs["segment_ids"], training=training)
+        padding_mask = keras.ops.cast(inputs["padding_mask"], "bool")
+        for k in range(self.num_layers):
+            block = self.blocks[0 if self.share_layers else k]
+            h = block(h, padding_mask=padding_mask, training=training)
+        return {"sequence_output": h, "pooled_output": self.pooler(h[:, 0])}
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
+                "num_layers": self.num_layers, "num_heads": self.num_heads,
+                "hidden_dim": self.hidden_dim, "intermediate_dim": self.intermediate_dim,
+                "dropout": self.dropout, "max_sequence_length": self.max_sequence_length,
+                "num_segments": self.num_segments, "embedding_dim": self.embedding_dim,
+                "share_layers": self.share_layers}
