@@ -11,6 +11,8 @@ Sources (all fetched by package name, nothing else):
   example-sentence pairs; the derived file carries the same licence.
 - PyPI ``statsmodels==0.14.4``: ``datasets/sunspots/sunspots.csv`` and ``datasets/co2/co2.csv``,
   public-domain NOAA data, copied unchanged.
+- ``kjv_wordpiece.txt``: BERT's WordPiece vocabulary, learned (offline, by keras_hub) from the
+  training split of the KJV file built above.
 
 This is the only code in the project that touches the network; loaders and tests never do.
 """
@@ -133,7 +135,18 @@ def build_all(workdir: Path) -> dict[str, bytes]:
     files.update(statsmodels_files(_pip_download(STATSMODELS, workdir)))
     subprocess.run(["apt-get", "download", f"{DING_DEB}={DING_VERSION}"], cwd=workdir, check=True)
     files["ding_de_en.tsv.xz"] = ding_file(next(workdir.glob(f"{DING_DEB}_*.deb")))
+    files["kjv_wordpiece.txt"] = wordpiece_file(files["kjv.tsv.xz"])
     return files
+
+
+def wordpiece_file(kjv_tsv_xz: bytes) -> bytes:
+    """The WordPiece vocabulary of the KJV training split, one token a line."""
+    from seqkeras.data.corpora import parse_verses, split_verses
+    from seqkeras.data.wordpiece import learn_wordpiece_vocabulary
+
+    verses = split_verses(parse_verses(lzma.decompress(kjv_tsv_xz).decode("utf-8")), "train")
+    return "".join(f"{token}\n" for token in learn_wordpiece_vocabulary(
+        v.text for v in verses)).encode("utf-8")
 
 
 def read_manifest() -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Bundled real data, loaded offline: text corpora, sentence pairs, time series, vocabularies;
-the tasks built from them; and the synthetic tasks of the papers that used them.
+the tasks built from them (translation pairs, BERT's WordPiece packing and masking); and the
+synthetic tasks of the papers that used them.
 
 Every file lives in ``seqkeras/data/files`` with its licence beside it; ``course/data/build.py``
 rebuilds each one byte for byte from a package registry, and ``SHA256SUMS`` pins them.
@@ -15,6 +16,14 @@ from seqkeras.data.corpora import (
     load_sentence_pairs,
     load_sunspots,
     verify_checksums,
+)
+from seqkeras.data.masking import (
+    MaskedLMBatches,
+    mask_spans,
+    mask_tokens,
+    next_sentence_pairs,
+    span_lengths_distribution,
+    word_starts,
 )
 from seqkeras.data.series import ForecastingWindows, sunspot_windows
 from seqkeras.data.synthetic import adding_problem
@@ -33,6 +42,12 @@ from seqkeras.data.translation import (
     encode_pairs,
     load_translation_task,
     tokenize,
+)
+from seqkeras.data.wordpiece import (
+    RESERVED_TOKENS,
+    load_wordpiece_vocabulary,
+    pack_segments,
+    wordpiece_tokenizer,
 )
 
 __all__ = [
@@ -60,4 +75,14 @@ __all__ = [
     "load_translation_task",
     "tokenize",
     "verify_checksums",
+    "MaskedLMBatches",
+    "RESERVED_TOKENS",
+    "load_wordpiece_vocabulary",
+    "mask_spans",
+    "mask_tokens",
+    "next_sentence_pairs",
+    "pack_segments",
+    "span_lengths_distribution",
+    "word_starts",
+    "wordpiece_tokenizer",
 ]

@@ -83,8 +83,13 @@ def _bible(translation: str) -> tuple[Verse, ...]:
     if translation not in BIBLE_TRANSLATIONS:
         raise ValueError(f"translation must be one of {sorted(BIBLE_TRANSLATIONS)}, "
                          f"got {translation!r}")
+    return parse_verses(_read_text(f"{translation}.tsv.xz"))
+
+
+def parse_verses(tsv: str) -> tuple[Verse, ...]:
+    """Verses of a bundled Bible file's text: ``book<TAB>chapter<TAB>verse<TAB>text`` lines."""
     verses = []
-    for line in _read_text(f"{translation}.tsv.xz").splitlines():
+    for line in tsv.splitlines():
         book, chapter, verse, text = line.split("\t")
         verses.append(Verse(int(book), int(chapter), int(verse), text))
     return tuple(verses)
@@ -108,7 +113,12 @@ def load_bible(translation: str = "kjv", split: str | None = None) -> list[Verse
         A list of ``Verse(book, chapter, verse, text)``.
     """
     _check_split(split)
-    verses = _bible(translation)
+    return split_verses(_bible(translation), split)
+
+
+def split_verses(verses, split: str | None) -> list[Verse]:
+    """The verses of ``split`` (None: all): whole chapters, every 20th chapter from the 11th
+    to validation and from the 16th to test, the rest to train."""
     if split is None:
         return list(verses)
     chapter_index, previous, selected = -1, None, []

@@ -1,0 +1,95 @@
+"""BERT's subword vocabulary: WordPiece learned from the King James Bible, and packing of one
+or two segments as ``[CLS] A [SEP] B [SEP]`` with segment ids (Devlin et al. 2018, section 3).
+
+The vocabulary (``files/kjv_wordpiece.txt``, 4,288 tokens) was learned by keras_hub's
+``compute_word_piece_vocabulary`` from the lower-cased training split of the KJV; ``python -m
+course.data.build`` learns it again, byte for byte, and ``SHA256SUMS`` pins it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from seqkeras.data.corpora import _read_text
+
+PAD, CLS, SEP, UNK, MASK = "[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"
+RESERVED_TOKENS = (PAD, CLS, SEP, UNK, MASK)  # ids 0-4
+VOCABULARY_FILE = "kjv_wordpiece.txt"
+
+
+def learn_wordpiece_vocabulary(lines, vocabulary_size=8192) -> list[str]:
+    """A WordPiece vocabulary of lower-cased ``lines`` (the reserved tokens first), learned by
+    keras_hub's ``compute_word_piece_vocabulary``; the size is the learner's target, the result
+    is usually smaller (it stops when more pieces do not pay)."""
+    import keras_hub
+    import tensorflow as tf
+
+    return keras_hub.tokenizers.compute_word_piece_vocabulary(
+        tf.data.Dataset.from_tensor_slices(list(lines)), vocabulary_size, lowercase=True,
+        reserved_tokens=list(RESERVED_TOKENS))
+
+
+@cache
+def load_wordpiece_vocabulary() -> tuple[str, ...]:
+    """The bundled KJV WordPiece vocabulary: ``[PAD] [CLS] [SEP] [UNK] [MASK]``, then pieces
+    (``##`` marks a piece that continues a word)."""
+    return tuple(_read_text(VOCABULARY_FILE).splitlines())
+
+
+def wordpiece_tokenizer():
+    """keras_hub's ``WordPieceTokenizer`` over the bundled vocabulary, lower-casing its input.
+
+    Example:
+
+    >>> tokenizer = wordpiece_tokenizer()
+    >>> tokenizer.detokenize(tokenizer("In the beginning God created"))
+    'in the beginning god created'
+    """
+    import keras_hub
+
+    return keras_hub.tokenizers.WordPieceTokenizer(vocabulary=list(load_wordpiece_vocabulary()),
+                                                   lowercase=True, oov_token=UNK)
+
+
+def pack_segments(first, second=None, sequence_length=128, tokenizer=None):
+    """Tokenise and pack sentences for BERT: ``[CLS] A [SEP]`` or ``[CLS] A [SEP] B [SEP]``.
+
+    Args:
+        first: list of strings, segment A of each example.
+        second: optional list of strings, segment B.
+        sequence_length: length of the packed rows; longer pairs are truncated round-robin
+            (one token from each segment in turn), as keras_hub's ``MultiSegmentPacker`` does.
+        tokenizer: default ``wordpiece_tokenizer()``.
+
+    Returns:
+        dict of int32 arrays ``(n, sequence_length)``: ``token_ids``, ``segment_ids`` (0 for
+        [CLS], A and its [SEP]; 1 for B and its [SEP]) and ``padding_mask`` (1 = a real token):
+        the inputs of ``seqkeras.models.BertEncoder``.
+    """
+    import keras_hub
+
+    if not len(first):
+        raise ValueError("first is empty: nothing to pack")
+    if second is not None and len(second) != len(first):
+        raise ValueError(f"first and second must have the same length, got {len(first)} and "
+                         f"{len(second)}")
+    if not isinstance(sequence_length, int) or sequence_length < (3 if second is None else 5):
+        raise ValueError(f"sequence_length must fit [CLS], [SEP] and a token of each segment, "
+                         f"got {sequence_length!r}")
+    tokenizer = tokenizer or wordpiece_tokenizer()
+    ids = {token: i for i, token in enumerate(load_wordpiece_vocabulary())}
+    packer = keras_hub.layers.MultiSegmentPacker(sequence_length, start_value=ids[CLS],
+                                                 end_value=ids[SEP], pad_value=ids[PAD])
+    segments = (tokenizer(list(first)),) if second is None else (
+        tokenizer(list(first)), tokenizer(list(second)))
+    token_ids, segment_ids = packer(segments)
+    token_ids = np.asarray(token_ids, dtype="int32")
+    return {"token_ids": token_ids, "segment_ids": np.asarray(segment_ids, dtype="int32"),
+            "padding_mask": (token_ids != ids[PAD]).astype("int32")}
+
+
+__all__ = ["CLS", "MASK", "PAD", "RESERVED_TOKENS", "SEP", "UNK",
+           "learn_wordpiece_vocabulary", "load_wordpiece_vocabulary", "pack_segments",
+           "wordpiece_tokenizer"]

@@ -1,0 +1,157 @@
+"""BERT's pretraining data: the bundled WordPiece vocabulary and packing, masked-LM selection
+(rates, against keras_hub's MaskedLMMaskGenerator), span masking, dynamic masking, NSP pairs."""
+
+import keras_hub
+import numpy as np
+import pytest
+
+from seqkeras import data
+from seqkeras.data import (
+    MaskedLMBatches,
+    mask_spans,
+    mask_tokens,
+    next_sentence_pairs,
+    pack_segments,
+    span_lengths_distribution,
+    word_starts,
+)
+
+VOCAB = data.load_wordpiece_vocabulary()
+IDS = {token: i for i, token in enumerate(VOCAB)}
+PAD, CLS, SEP, MASK = IDS["[PAD]"], IDS["[CLS]"], IDS["[SEP]"], IDS["[MASK]"]
+
+
+@pytest.fixture(scope="module")
+def packed():
+    verses = [v.text for v in data.load_bible("kjv", "validation")[:600]]
+    return pack_segments(verses[0::2], verses[1::2], sequence_length=64)
+
+
+def test_bundled_vocabulary_and_tokenizer():
+    assert VOCAB[:5] == data.RESERVED_TOKENS == ("[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]")
+    assert len(VOCAB) == 4288 and len(set(VOCAB)) == len(VOCAB)
+    tokenizer = data.wordpiece_tokenizer()
+    text = "In the beginning God created the heaven and the earth."
+    assert tokenizer.detokenize(tokenizer(text)) == text.lower().replace(".", " .")
+    assert IDS["[UNK]"] not in np.asarray(tokenizer("And God said, Let there be light"))
+
+
+def test_pack_segments_layout():
+    packed = pack_segments(["And God said"], ["Let there be light"], sequence_length=12)
+    ids, segments, mask = (packed[k][0] for k in ("token_ids", "segment_ids", "padding_mask"))
+    n_a, n_b = 3, 4
+    assert ids[0] == CLS and ids[n_a + 1] == SEP and ids[n_a + n_b + 2] == SEP
+    np.testing.assert_array_equal(segments[:n_a + n_b + 3], [0] * (n_a + 2) + [1] * (n_b + 1))
+    np.testing.assert_array_equal(mask, ids != PAD)
+    assert mask.sum() == n_a + n_b + 3
+    single = pack_segments(["And God said"], sequence_length=8)
+    assert single["token_ids"][0, :5].tolist() == [CLS, *single["token_ids"][0, 1:4], SEP]
+    with pytest.raises(ValueError, match="same length"):
+        pack_segments(["a", "b"], ["c"])
+    with pytest.raises(ValueError, match="sequence_length must fit"):
+        pack_segments(["a"], ["b"], sequence_length=4)
+
+
+def selection_statistics(original, out):
+    selected = np.zeros(original.shape, bool)
+    for row in range(len(original)):
+        chosen = out["mask_positions"][row][out["mask_weights"][row] > 0]
+        selected[row, chosen] = True
+    kept = out["token_ids"][selected]
+    truth = original[selected]
+    selectable = ~np.isin(original, [PAD, CLS, SEP])
+    return {"selected": selected.sum() / selectable.sum(),
+            "mask": np.mean(kept == MASK),
+            "unchanged": np.mean(kept == truth),
+            "special selected": int((selected & ~selectable).sum()),
+            "untouched elsewhere": bool(np.array_equal(out["token_ids"][~selected],
+                                                       original[~selected]))}
+
+
+def test_mask_tokens_rates_and_layout(packed):
+    original = np.repeat(packed["token_ids"], 4, axis=0)  # 1,200 rows, about 50k tokens
+    out = mask_tokens(original, len(VOCAB), MASK, np.random.default_rng(0))
+    stats = selection_statistics(original, out)
+    assert abs(stats["selected"] - 0.15) < 0.006
+    assert abs(stats["mask"] - 0.8) < 0.02
+    # unchanged: 10% kept + random draws that hit the same token (negligible)
+    assert abs(stats["unchanged"] - 0.1) < 0.02
+    assert stats["special selected"] == 0 and stats["untouched elsewhere"]
+    rows, cols = np.nonzero(out["mask_weights"])
+    np.testing.assert_array_equal(out["mask_ids"][rows, cols],
+                                  original[rows, out["mask_positions"][rows, cols]])
+
+
+def test_mask_tokens_agrees_with_keras_hub_mask_generator(packed):
+    original = np.repeat(packed["token_ids"], 4, axis=0)
+    generator = keras_hub.layers.MaskedLMMaskGenerator(
+        vocabulary_size=len(VOCAB), mask_selection_rate=0.15, mask_token_id=MASK,
+        mask_selection_length=32, unselectable_token_ids=[PAD, CLS, SEP])
+    hub = {k: np.asarray(v) for k, v in generator(original).items()}
+    ours = mask_tokens(original, len(VOCAB), MASK, np.random.default_rng(1), max_selections=32)
+    assert set(hub) == {"token_ids", "mask_positions", "mask_ids", "mask_weights"}
+    assert {k: v.shape for k, v in ours.items()} == {k: v.shape for k, v in hub.items()}
+    hub_stats, our_stats = selection_statistics(original, hub), selection_statistics(original,
+                                                                                     ours)
+    for key in ("selected", "mask", "unchanged"):
+        assert abs(hub_stats[key] - our_stats[key]) < 0.025, (key, hub_stats, our_stats)
+    assert hub_stats["special selected"] == our_stats["special selected"] == 0
+
+
+def test_span_masking_selects_whole_words_at_the_rate(packed):
+    original = np.repeat(packed["token_ids"], 2, axis=0)
+    starts = word_starts(original, VOCAB)
+    out = mask_spans(original, starts, len(VOCAB), MASK, np.random.default_rng(2))
+    stats = selection_statistics(original, out)
+    assert abs(stats["selected"] - 0.15) < 0.02
+    assert stats["special selected"] == 0 and stats["untouched elsewhere"]
+    selected = np.zeros(original.shape, bool)
+    for row in range(len(original)):
+        selected[row, out["mask_positions"][row][out["mask_weights"][row] > 0]] = True
+    # a selected word piece always comes with its whole word
+    continuation = ~starts
+    continuation[:, 0] = False
+    previous = np.roll(selected, 1, axis=1)
+    assert not np.any(continuation & (selected != previous))
+    # span lengths follow Geo(0.2) clipped at 10: mean 3.8 words in SpanBERT's paper
+    expected_mean = float((np.arange(1, 11) * span_lengths_distribution()).sum())
+    assert round(expected_mean, 1) == 3.8
+    lengths = out["span_lengths"]
+    assert lengths.max() <= 10
+    # spans are cut at the end of a sentence, so the observed mean is a little lower
+    assert 2.8 < lengths.mean() <= expected_mean + 0.2
+
+
+def test_dynamic_masking_changes_every_epoch_and_static_does_not(packed):
+    def mask(ids, rng):
+        return mask_tokens(ids, len(VOCAB), MASK, rng, max_selections=16)
+
+    for dynamic in (False, True):
+        batches = MaskedLMBatches(packed, mask, batch_size=50, dynamic=dynamic, seed=3)
+        first = batches[0][0]["token_ids"].copy()
+        batches.on_epoch_end()
+        second = batches[0][0]["token_ids"]
+        assert np.array_equal(first, second) != dynamic
+        inputs, mask_ids, weights = batches[1]
+        assert inputs["mask_positions"].shape == mask_ids.shape == weights.shape == (50, 16)
+        assert len(batches) == 6
+
+
+def test_next_sentence_pairs():
+    chapters = {}
+    for v in data.load_bible("kjv", "validation")[:2000]:  # verse texts can repeat: number them
+        chapters.setdefault((v.book, v.chapter), []).append(f"{v.book}:{v.chapter}:{v.verse} "
+                                                            + v.text)
+    documents = list(chapters.values())
+    first, second, is_next = next_sentence_pairs(documents, np.random.default_rng(4))
+    assert len(first) == len(second) == len(is_next) == sum(len(d) - 1 for d in documents)
+    assert abs(is_next.mean() - 0.5) < 0.04
+    successor = {a: b for d in documents for a, b in zip(d, d[1:], strict=False)}
+    home = {s: k for k, d in enumerate(documents) for s in d}
+    for a, b, label in zip(first, second, is_next, strict=True):
+        if label:
+            assert successor[a] == b
+        else:
+            assert home[a] != home[b]
+    with pytest.raises(ValueError, match="two non-empty documents"):
+        next_sentence_pairs([["only one"]], np.random.default_rng(0))
