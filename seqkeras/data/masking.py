@@ -174,8 +174,9 @@ class MaskedLMBatches(keras.utils.PyDataset):
         batch_size: rows per batch.
         dynamic: re-mask every epoch.
         seed: seed of the masking.
-        targets: optional dict of extra per-row targets (e.g. ``{"is_next": labels}``); the
-            targets are then a dict ``{"mlm": mask_ids, **targets}``.
+        targets: optional dict of extra per-row targets (e.g. ``{"nsp": labels}``); the
+            targets are then a dict ``{"mlm": mask_ids, **targets}`` and the sample weights
+            ``{"mlm": mask_weights, <each target>: 1}``.
     """
 
     def __init__(self, packed, mask, batch_size=32, dynamic=False, seed=0, targets=None,
@@ -204,7 +205,9 @@ class MaskedLMBatches(keras.utils.PyDataset):
             return inputs, self._masked["mask_ids"][rows], weights
         targets = {"mlm": self._masked["mask_ids"][rows],
                    **{k: v[rows] for k, v in self.targets.items()}}
-        return inputs, targets
+        sample_weights = {"mlm": weights,
+                          **{k: np.ones(len(v[rows]), "float32") for k, v in self.targets.items()}}
+        return inputs, targets, sample_weights
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -11,11 +11,10 @@ seqkeras                               keras_hub
 from __future__ import annotations
 
 import keras
-import numpy as np
 
 from seqkeras.interop.transformer import _hub, copy_block_weights
 from seqkeras.layers.bert import MaskedLMHead
-from seqkeras.models.bert import BertEncoder
+from seqkeras.models.bert import BertEncoder, example_inputs
 
 _BACKBONE_OPTIONS = ("vocabulary_size", "num_layers", "num_heads", "hidden_dim",
                      "intermediate_dim", "dropout", "max_sequence_length", "num_segments")
@@ -27,10 +26,9 @@ _EMBEDDING_LAYERS = (("token_embedding", "token_embedding"),
 
 
 def build_encoder(encoder):
-    """Build a ``BertEncoder`` by calling it on one token."""
+    """Build a ``BertEncoder`` by calling it on a tiny input."""
     if not encoder.built:
-        ids = np.zeros((1, 1), "int32")
-        encoder({"token_ids": ids, "segment_ids": ids, "padding_mask": np.ones((1, 1), "int32")})
+        encoder(example_inputs())
     return encoder
 
 

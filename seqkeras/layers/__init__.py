@@ -7,7 +7,12 @@ from seqkeras.layers.attention import (
     SoftAttention,
     masked_softmax,
 )
-from seqkeras.layers.bert import BertEmbeddings, MaskedLMHead, gelu_approximate
+from seqkeras.layers.bert import (
+    BertEmbeddings,
+    MaskedLMHead,
+    NextSentenceHead,
+    gelu_approximate,
+)
 from seqkeras.layers.gru import GRUCell
 from seqkeras.layers.lstm import LSTMCell
 from seqkeras.layers.multi_head import (
@@ -26,7 +31,7 @@ from seqkeras.layers.transformer import (
 
 __all__ = ["BahdanauAttention", "BertEmbeddings", "ElmanCell", "GRUCell", "LSTMCell",
            "LocalAttention", "LuongAttention", "MaskedLMHead", "MultiHeadAttention",
-           "PositionEmbedding", "RecurrentCell", "SinusoidalPositionalEncoding", "SoftAttention",
-           "TransformerDecoderBlock", "TransformerEncoderBlock", "attention_weights",
-           "causal_mask", "gelu_approximate", "masked_softmax", "padding_attention_mask",
-           "scaled_dot_product_attention"]
+           "NextSentenceHead", "PositionEmbedding", "RecurrentCell",
+           "SinusoidalPositionalEncoding", "SoftAttention", "TransformerDecoderBlock",
+           "TransformerEncoderBlock", "attention_weights", "causal_mask", "gelu_approximate",
+           "masked_softmax", "padding_attention_mask", "scaled_dot_product_attention"]

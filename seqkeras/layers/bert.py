@@ -191,3 +191,28 @@ class MaskedLMHead(keras.layers.Layer):
                     self.intermediate_activation),
                 "activation": keras.activations.serialize(self.activation),
                 "layer_norm_epsilon": self.layer_norm_epsilon}
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class NextSentenceHead(keras.layers.Layer):
+    """Next-sentence prediction (BERT, section 3.1, task 2): is segment B the sentence that
+    follows A? Logits of (random, next) from the pooled [CLS] representation, ``C W + b``.
+    ALBERT's sentence-order prediction uses the same head on other pairs (B before A).
+
+    Call arguments:
+        pooled_output: ``(batch, H)``.
+
+    Returns:
+        ``(batch, 2)`` logits.
+    """
+
+    def build(self, pooled_output_shape):
+        self.classifier = keras.layers.Dense(2, kernel_initializer=bert_initializer(),
+                                             name="classifier")
+        self.classifier.build(pooled_output_shape)
+
+    def call(self, pooled_output):
+        return self.classifier(pooled_output)
+
+    def compute_output_shape(self, pooled_output_shape):
+        return (pooled_output_shape[0], 2)

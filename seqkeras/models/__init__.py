@@ -1,6 +1,6 @@
 """Whole models assembled from seqkeras layers."""
 
-from seqkeras.models.bert import BertEncoder
+from seqkeras.models.bert import BertClassifier, BertEncoder, BertPretrainer
 from seqkeras.models.recurrent import rnn_forecaster, rnn_language_model, rnn_tagger
 from seqkeras.models.transformer import Transformer
 from seqkeras.models.translation import (
@@ -10,5 +10,6 @@ from seqkeras.models.translation import (
     reverse_padded,
 )
 
-__all__ = ["AttentionSeq2Seq", "BertEncoder", "HardAttentionSeq2Seq", "Seq2Seq", "Transformer",
-           "reverse_padded", "rnn_forecaster", "rnn_language_model", "rnn_tagger"]
+__all__ = ["AttentionSeq2Seq", "BertClassifier", "BertEncoder", "BertPretrainer",
+           "HardAttentionSeq2Seq", "Seq2Seq", "Transformer", "reverse_padded", "rnn_forecaster",
+           "rnn_language_model", "rnn_tagger"]

@@ -3,13 +3,39 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 
-from seqkeras.layers.bert import BertEmbeddings, bert_initializer, gelu_approximate
+from seqkeras.layers.bert import (
+    BertEmbeddings,
+    MaskedLMHead,
+    NextSentenceHead,
+    bert_initializer,
+    gelu_approximate,
+)
 from seqkeras.layers.transformer import TransformerEncoderBlock
 
 
+def example_inputs(mask_positions=False, length=2):
+    """A tiny input dict for the BERT models (every weight's shape is independent of it)."""
+    ids = np.zeros((1, length), "int32")
+    inputs = {"token_ids": ids, "segment_ids": ids, "padding_mask": np.ones((1, length), "int32")}
+    if mask_positions:
+        inputs["mask_positions"] = np.zeros((1, 1), "int32")
+    return inputs
+
+
+class _BuiltOnLoad:
+    """Create every variable when rebuilt from a saved file, before the weights are loaded:
+    the sub-layers create theirs on the first call."""
+
+    _needs_mask_positions = False
+
+    def build_from_config(self, config):
+        self(example_inputs(self._needs_mask_positions))
+
+
 @keras.saving.register_keras_serializable(package="seqkeras")
-class BertEncoder(keras.Model):
+class BertEncoder(_BuiltOnLoad, keras.Model):
     """The BERT encoder (Devlin et al. 2018, section 3), built from chapter 8's blocks.
 
         x      = BertEmbeddings(token_ids, segment_ids)
@@ -98,3 +124,89 @@ class BertEncoder(keras.Model):
                 "dropout": self.dropout, "max_sequence_length": self.max_sequence_length,
                 "num_segments": self.num_segments, "embedding_dim": self.embedding_dim,
                 "share_layers": self.share_layers}
+
+
+def _encoder(encoder):
+    if isinstance(encoder, dict):
+        encoder = keras.saving.deserialize_keras_object(encoder)
+    if not isinstance(encoder, BertEncoder):
+        raise TypeError(f"encoder must be a seqkeras BertEncoder, got {type(encoder).__name__}")
+    return encoder
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class BertPretrainer(_BuiltOnLoad, keras.Model):
+    """BERT's pretraining model: the encoder, the masked-LM head tied to its token embedding,
+    and (optionally) the next-sentence head (Devlin et al. 2018, section 3.1).
+
+    RoBERTa drops the next-sentence task (``next_sentence=False``); ALBERT trains the same head
+    on sentence-order pairs.
+
+    Args:
+        encoder: a ``BertEncoder``.
+        next_sentence: add the next-sentence (or sentence-order) head.
+
+    Call arguments:
+        inputs: the encoder's dict plus ``mask_positions`` int ``(batch, M)``.
+
+    Returns:
+        dict with ``mlm`` logits ``(batch, M, V)`` and, with the head, ``nsp`` logits
+        ``(batch, 2)``. Train with the masked-LM loss weighted by ``mask_weights``
+        (``seqkeras.data.MaskedLMBatches`` yields them).
+    """
+
+    _needs_mask_positions = True
+
+    def __init__(self, encoder, next_sentence=True, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = _encoder(encoder)
+        self.next_sentence = bool(next_sentence)
+        self.mlm_head = MaskedLMHead(token_embedding=self.encoder.token_embedding,
+                                     name="mlm_head")
+        self.nsp_head = NextSentenceHead(name="nsp_head") if self.next_sentence else None
+
+    def call(self, inputs, training=None):
+        encoded = self.encoder(inputs, training=training)
+        outputs = {"mlm": self.mlm_head(encoded["sequence_output"], inputs["mask_positions"])}
+        if self.nsp_head is not None:
+            outputs["nsp"] = self.nsp_head(encoded["pooled_output"])
+        return outputs
+
+    def get_config(self):
+        return {**super().get_config(),
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "next_sentence": self.next_sentence}
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class BertClassifier(_BuiltOnLoad, keras.Model):
+    """A classifier on the pooled [CLS] output, for fine-tuning (BERT, section 4.1):
+    ``softmax(Dropout(C) W + b)``. Freeze ``encoder`` (``encoder.trainable = False``) for the
+    feature-based approach.
+
+    Args:
+        encoder: a ``BertEncoder`` (pretrained or not).
+        num_classes: number of labels.
+        dropout: rate of the dropout on C.
+
+    Returns:
+        Logits ``(batch, num_classes)``.
+    """
+
+    def __init__(self, encoder, num_classes, dropout=0.1, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+        self.encoder, self.num_classes, self.dropout = _encoder(encoder), num_classes, dropout
+        self.dropout_layer = keras.layers.Dropout(dropout)
+        self.classifier = keras.layers.Dense(num_classes, kernel_initializer=bert_initializer(),
+                                             name="classifier")
+
+    def call(self, inputs, training=None):
+        pooled = self.encoder(inputs, training=training)["pooled_output"]
+        return self.classifier(self.dropout_layer(pooled, training=training))
+
+    def get_config(self):
+        return {**super().get_config(),
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "num_classes": self.num_classes, "dropout": self.dropout}
