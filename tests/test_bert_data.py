@@ -155,3 +155,15 @@ def test_next_sentence_pairs():
             assert home[a] != home[b]
     with pytest.raises(ValueError, match="two non-empty documents"):
         next_sentence_pairs([["only one"]], np.random.default_rng(0))
+
+
+def test_sentence_order_pairs():
+    documents = [[f"{d}:{i}" for i in range(n)] for d, n in enumerate((5, 1, 8, 3))]
+    first, second, in_order = data.sentence_order_pairs(documents, np.random.default_rng(5))
+    assert len(first) == 4 + 0 + 7 + 2
+    for a, b, label in zip(first, second, in_order, strict=True):
+        (da, ia), (db, ib) = (map(int, s.split(":")) for s in (a, b))
+        assert da == db and abs(ia - ib) == 1 and (ib == ia + 1) == bool(label)
+    assert 0 < in_order.mean() < 1
+    with pytest.raises(ValueError, match="at least two sentences"):
+        data.sentence_order_pairs([["one"]], np.random.default_rng(0))

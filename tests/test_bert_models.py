@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from seqkeras import data
-from seqkeras.models import BertClassifier, BertEncoder, BertPretrainer
+from seqkeras.models import BertClassifier, BertEncoder, BertPretrainer, distil_student
 
 from conftest import to_numpy
 
@@ -97,3 +97,18 @@ def test_one_step_on_two_devices_equals_one_step_on_one():
     moved, diff = map(float, re.search(r"change (\S+);.*diff (\S+)", result.stdout).groups())
     assert moved > 1e-3  # the step did train
     assert diff <= 1e-5, result.stdout
+
+
+def test_distil_student_takes_every_other_teacher_layer(pretraining_batches):
+    teacher = BertEncoder(len(VOCAB), 4, 2, 32, 64, max_sequence_length=32, dropout=0.0)
+    student = distil_student(teacher)
+    assert student.num_layers == 2
+    for k, block in enumerate(student.blocks):
+        for a, b in zip(block.get_weights(), teacher.blocks[2 * k].get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    per_block = sum(w.size for w in teacher.blocks[0].get_weights())
+    assert teacher.count_params() - student.count_params() == 2 * per_block
+    inputs = {k: v for k, v in pretraining_batches[0][0].items() if k != "mask_positions"}
+    assert tuple(student(inputs)["sequence_output"].shape) == (32, 32, 32)
+    with pytest.raises(ValueError, match="at least 2 distinct layers"):
+        distil_student(BertEncoder(len(VOCAB), 1, 2, 32, 64, max_sequence_length=32))

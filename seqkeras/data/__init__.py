@@ -22,6 +22,7 @@ from seqkeras.data.masking import (
     mask_spans,
     mask_tokens,
     next_sentence_pairs,
+    sentence_order_pairs,
     span_lengths_distribution,
     word_starts,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "mask_tokens",
     "next_sentence_pairs",
     "pack_segments",
+    "sentence_order_pairs",
     "span_lengths_distribution",
     "word_starts",
     "wordpiece_tokenizer",

@@ -215,6 +215,27 @@ class MaskedLMBatches(keras.utils.PyDataset):
             self._masked = self._mask_all()
 
 
+def sentence_order_pairs(documents, rng, swap_rate=0.5):
+    """ALBERT's sentence-order-prediction pairs (Lan et al. 2019, section 3.1): two consecutive
+    sentences of one document, in their order (label 1) or, with probability ``swap_rate``,
+    swapped (label 0). Unlike NSP's random B, both segments share the topic, so the task cannot
+    be solved by topic alone.
+
+    Returns:
+        ``(first, second, in_order)``: two lists of strings and an int32 array.
+    """
+    first, second, in_order = [], [], []
+    for document in documents:
+        for a, b in zip(document, document[1:], strict=False):
+            swapped = rng.random() < swap_rate
+            first.append(b if swapped else a)
+            second.append(a if swapped else b)
+            in_order.append(0 if swapped else 1)
+    if not first:
+        raise ValueError("sentence-order pairs need a document of at least two sentences")
+    return first, second, np.array(in_order, "int32")
+
+
 def next_sentence_pairs(documents, rng, random_rate=0.5):
     """Next-sentence-prediction pairs (BERT, section 3.1): for every sentence that has a
     successor in its document, B is that successor (label 1) or, with probability

@@ -210,3 +210,30 @@ class BertClassifier(_BuiltOnLoad, keras.Model):
         return {**super().get_config(),
                 "encoder": keras.saving.serialize_keras_object(self.encoder),
                 "num_classes": self.num_classes, "dropout": self.dropout}
+
+
+def distil_student(teacher):
+    """DistilBERT's student (Sanh et al. 2019, section 3): the teacher's architecture with half
+    the layers, initialised from the teacher by taking its embeddings, its pooler and one block
+    out of two (blocks 0, 2, 4, ...).
+
+    Args:
+        teacher: a built ``BertEncoder`` without shared layers, of at least 2 layers.
+
+    Returns:
+        A built ``BertEncoder`` of ``teacher.num_layers // 2`` layers.
+    """
+    if teacher.share_layers or teacher.num_layers < 2:
+        raise ValueError("the teacher needs at least 2 distinct layers to halve")
+    if not teacher.built:
+        teacher(example_inputs())
+    config = teacher.get_config()
+    for key in ("name", "trainable", "dtype"):
+        config.pop(key, None)
+    student = BertEncoder(**{**config, "num_layers": teacher.num_layers // 2})
+    student(example_inputs())
+    student.embeddings.set_weights(teacher.embeddings.get_weights())
+    student.pooler.set_weights(teacher.pooler.get_weights())
+    for k, block in enumerate(student.blocks):
+        block.set_weights(teacher.blocks[2 * k].get_weights())
+    return student
