@@ -142,6 +142,7 @@ print(f"parameters: seqkeras {encoder.count_params():,}, keras_hub {backbone.cou
 print(f"BertEncoder vs keras_hub BertBackbone: max abs diff {parity_error:.1e}")
 assert parity_error <= 1e-5 and encoder.count_params() == backbone.count_params()
 
+
 # %% [markdown]
 # ## The pretraining data
 #
@@ -288,7 +289,25 @@ for sentence, word in blanks:
 # %% [markdown]
 # ## What the run shows
 #
-# (Written from this notebook's full run.)
+# The numbers are those this notebook printed in its full run (2-core CPU, 511 s in all).
+#
+# - **Parity.** `BertEncoder` built from `bert_tiny_en_uncased`'s configuration has its
+#   4,385,920 parameters and equals KerasHub's `BertBackbone` exactly (max abs diff 0).
+# - **Masking, measured on the 26,856 training pairs:** 14.85% of the real tokens selected; of
+#   those 80.1% `[MASK]`, 9.9% random, 10.0% unchanged, against the paper's 15 / 80 / 10 / 10.
+#   No `[CLS]`, `[SEP]` or padding token was ever selected.
+# - **Masked LM.** After 7 epochs (61 s each, 992 thousand parameters) the model predicts
+#   **27.9%** of the masked WordPieces of held-out chapters, 3.8 times the 7.4% of always
+#   guessing the most frequent one (","). Its accuracy was still rising at the last epoch.
+# - **Next sentence.** Validation accuracy stayed at chance for two epochs, then rose to
+#   **0.687** (0.505 after epoch 1, 0.665 after epoch 4). The random B comes from another
+#   chapter, so much of this can be learned from topic and names alone, the weakness
+#   RoBERTa and ALBERT pointed out (chapter 11).
+# - **Fill in the blank.** Two of the five blanks got the right word first ("the ____ hath
+#   restrained me": lord 0.18; "And Sarai ____ unto Abram": said 0.16), both from the words on
+#   *both* sides of the blank. The other three got a function word or a comma: a model of a
+#   million parameters trained for seven minutes has learned the KJV's syntax better than its
+#   content.
 
 # %% [markdown]
 # ## Beyond one device
