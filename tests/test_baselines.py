@@ -82,3 +82,18 @@ def test_naive_forecast_and_errors():
         baselines.LinearAutoregression(0)
     with pytest.raises(RuntimeError, match="fit"):
         baselines.LinearAutoregression(2).forecast(series, 2)
+
+
+def test_naive_bayes_classifier_learns_word_evidence():
+    from seqkeras.baselines import NaiveBayesClassifier
+
+    texts = ["the king reigned", "the king went to war", "love thy neighbour",
+             "love is patient", "the king said", "love never fails"]
+    labels = [0, 0, 1, 1, 0, 1]
+    model = NaiveBayesClassifier().fit(texts, labels)
+    assert model.predict(["a king", "patient love", "war and king"]).tolist() == [0, 1, 0]
+    assert model.predict(["unknown words only"]).tolist() == [0]  # the prior breaks the tie
+    bigrams = NaiveBayesClassifier(ngram=2).fit(texts, labels)
+    assert "the king" in bigrams.index
+    with pytest.raises(ValueError, match="fit"):
+        NaiveBayesClassifier().predict(["x"])

@@ -167,3 +167,17 @@ def test_sentence_order_pairs():
     assert 0 < in_order.mean() < 1
     with pytest.raises(ValueError, match="at least two sentences"):
         data.sentence_order_pairs([["one"]], np.random.default_rng(0))
+
+
+def test_verse_divisions_are_real_labels_on_the_fixed_split():
+    train, test = data.verse_divisions("train"), data.verse_divisions("test")
+    assert train.class_names == ("law", "history", "poetry", "prophets", "gospels and acts",
+                                 "epistles")
+    assert set(np.unique(train.labels)) == set(range(6)) == set(np.unique(test.labels))
+    assert data.division_of(1) == 0 and data.division_of(19) == 2 and data.division_of(66) == 5
+    genesis_1_1 = data.load_bible("kjv", "train")[0]
+    assert train.texts[0] == genesis_1_1.text and train.labels[0] == 0
+    small, large = train.subset(200, seed=3), train.subset(1000, seed=3)
+    assert small.texts == large.texts[:200]
+    with pytest.raises(ValueError, match="book must be"):
+        data.division_of(67)

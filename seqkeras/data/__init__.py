@@ -17,6 +17,7 @@ from seqkeras.data.corpora import (
     load_sunspots,
     verify_checksums,
 )
+from seqkeras.data.labels import DIVISIONS, LabelledVerses, division_of, verse_divisions
 from seqkeras.data.masking import (
     MaskedLMBatches,
     mask_spans,
@@ -76,6 +77,10 @@ __all__ = [
     "load_translation_task",
     "tokenize",
     "verify_checksums",
+    "DIVISIONS",
+    "LabelledVerses",
+    "division_of",
+    "verse_divisions",
     "MaskedLMBatches",
     "RESERVED_TOKENS",
     "load_wordpiece_vocabulary",
