@@ -87,8 +87,8 @@ class BertEncoder(_BuiltOnLoad, keras.Model):
         if hidden_dim % num_heads:
             raise ValueError(f"hidden_dim={hidden_dim} must be divisible by "
                              f"num_heads={num_heads}")
-        self.vocabulary_size, self.num_layers, self.num_heads = vocabulary_size, num_layers, \
-            num_heads
+        self.vocabulary_size = vocabulary_size
+        self.num_layers, self.num_heads = num_layers, num_heads
         self.hidden_dim, self.intermediate_dim = hidden_dim, intermediate_dim
         self.dropout, self.max_sequence_length = float(dropout), max_sequence_length
         self.num_segments, self.embedding_dim = num_segments, embedding_dim
