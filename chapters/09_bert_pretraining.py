@@ -299,8 +299,8 @@ for sentence, word in blanks:
 # - **Masked LM.** After 7 epochs (61 s each, 992 thousand parameters) the model predicts
 #   **27.9%** of the masked WordPieces of held-out chapters, 3.8 times the 7.4% of always
 #   guessing the most frequent one (","). Its accuracy was still rising at the last epoch.
-# - **Next sentence.** Validation accuracy stayed at chance for two epochs, then rose to
-#   **0.687** (0.505 after epoch 1, 0.665 after epoch 4). The random B comes from another
+# - **Next sentence.** Validation accuracy stayed at chance for the first epoch (0.506), then
+#   rose (0.555, 0.599, 0.666 after epochs 2-4) to **0.687**. The random B comes from another
 #   chapter, so much of this can be learned from topic and names alone, the weakness
 #   RoBERTa and ALBERT pointed out (chapter 11).
 # - **Fill in the blank.** Two of the five blanks got the right word first ("the ____ hath
