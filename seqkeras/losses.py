@@ -58,3 +58,33 @@ class SmoothedCrossEntropy(keras.losses.Loss):
     def get_config(self):
         return {**super().get_config(), "label_smoothing": self.label_smoothing,
                 "ignore_class": self.ignore_class, "from_logits": self.from_logits}
+
+
+def soft_target_loss(student_logits, teacher_logits, temperature=2.0):
+    """DistilBERT's distillation loss (Sanh et al. 2019, after Hinton et al. 2015): the
+    cross-entropy of the student's softened distribution against the teacher's,
+
+        L_ce = -T^2 mean_rows sum_v softmax(t / T)_v log softmax(s / T)_v
+
+    The T^2 keeps the gradients' size independent of the temperature. Rows are every leading
+    position of the logits ``(..., V)``.
+    """
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature!r}")
+    teacher = ops.softmax(ops.cast(teacher_logits, "float32") / temperature, axis=-1)
+    student = ops.log_softmax(ops.cast(student_logits, "float32") / temperature, axis=-1)
+    return -temperature ** 2 * ops.mean(ops.sum(teacher * student, axis=-1))
+
+
+def hidden_cosine_loss(student_hidden, teacher_hidden, mask=None):
+    """DistilBERT's cosine embedding loss: 1 - cos(h_student, h_teacher), averaged over the
+    positions where ``mask`` ``(batch, T)`` is true (all when None); it aligns the directions
+    of the two models' hidden states."""
+    student = ops.cast(student_hidden, "float32")
+    teacher = ops.cast(teacher_hidden, "float32")
+    cosine = ops.sum(student * teacher, -1) / ops.maximum(
+        ops.sqrt(ops.sum(student * student, -1) * ops.sum(teacher * teacher, -1)), 1e-12)
+    if mask is None:
+        return ops.mean(1.0 - cosine)
+    mask = ops.cast(mask, "float32")
+    return ops.sum((1.0 - cosine) * mask) / ops.maximum(ops.sum(mask), 1.0)

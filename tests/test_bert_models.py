@@ -112,3 +112,24 @@ def test_distil_student_takes_every_other_teacher_layer(pretraining_batches):
     assert tuple(student(inputs)["sequence_output"].shape) == (32, 32, 32)
     with pytest.raises(ValueError, match="at least 2 distinct layers"):
         distil_student(BertEncoder(len(VOCAB), 1, 2, 32, 64, max_sequence_length=32))
+
+
+def test_distillation_losses_are_their_formulas(rng):
+    from seqkeras.losses import hidden_cosine_loss, soft_target_loss
+
+    s, t = rng.normal(size=(2, 3, 7)), rng.normal(size=(2, 3, 7))
+    p_t = np.exp(t / 2) / np.exp(t / 2).sum(-1, keepdims=True)
+    log_p_s = s / 2 - np.log(np.exp(s / 2).sum(-1, keepdims=True))
+    assert float(soft_target_loss(s, t, 2.0)) == pytest.approx(
+        -4 * (p_t * log_p_s).sum(-1).mean(), rel=1e-5)
+    # matching the teacher exactly leaves only the teacher's entropy
+    entropy = -(p_t * np.log(p_t)).sum(-1).mean() * 4
+    assert float(soft_target_loss(t, t, 2.0)) == pytest.approx(entropy, rel=1e-5)
+    h_s, h_t = rng.normal(size=(2, 3, 5)), rng.normal(size=(2, 3, 5))
+    mask = np.array([[1, 1, 0], [1, 0, 0]])
+    cos = (h_s * h_t).sum(-1) / np.linalg.norm(h_s, axis=-1) / np.linalg.norm(h_t, axis=-1)
+    assert float(hidden_cosine_loss(h_s, h_t, mask)) == pytest.approx(
+        (1 - cos)[mask == 1].mean(), rel=1e-5)
+    assert float(hidden_cosine_loss(h_t, 3 * h_t)) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="temperature"):
+        soft_target_loss(s, t, 0.0)

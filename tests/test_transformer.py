@@ -350,3 +350,4 @@ def test_transformer_trains_with_the_schedule_and_round_trips(tmp_path, rng):
     maps = model.attention_maps(source, target)
     assert maps["encoder"][0].shape == (6, 2, 6, 6) and maps["cross"][0].shape == (6, 2, 5, 6)
     np.testing.assert_allclose(maps["cross"][0].sum(-1), 1.0, atol=1e-5)
+
