@@ -165,3 +165,35 @@ def test_bert_pieces_round_trip_through_keras_files(tmp_path, rng):
     again = keras.models.load_model(tmp_path / "pieces.keras", safe_mode=True)
     for a, b in zip(again(args), model(args), strict=True):
         np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+def test_span_boundary_head_predicts_from_the_boundaries_only(rng, tmp_path):
+    from seqkeras.layers import SpanBoundaryHead
+
+    h = rng.normal(size=(2, 9, 16)).astype("float32")
+    # a span covering positions 3-5: boundaries 2 and 6, relative positions 0, 1, 2
+    boundaries = np.array([[[2, 6], [2, 6], [2, 6]]] * 2, "int32")
+    relative = np.array([[0, 1, 2]] * 2, "int32")
+    head = SpanBoundaryHead(max_span_length=4, vocabulary_size=30)
+    logits = to_numpy(head(h, boundaries, relative))
+    assert logits.shape == (2, 3, 30)
+    changed = h.copy()
+    changed[:, 3:6] += 5.0  # the span's own tokens: never read
+    np.testing.assert_array_equal(to_numpy(head(changed, boundaries, relative)), logits)
+    changed[:, 6] += 5.0  # a boundary token: read
+    assert np.abs(to_numpy(head(changed, boundaries, relative)) - logits).max() > 1e-3
+    assert np.abs(logits[:, 0] - logits[:, 1]).max() > 1e-4  # the position matters
+    embedding = keras.layers.Embedding(30, 8)
+    embedding.build((None, None))
+    tied = SpanBoundaryHead(4, token_embedding=embedding)
+    assert tuple(tied(h, boundaries, relative).shape) == (2, 3, 30)
+    assert not any(w.shape == (8, 30) for w in tied.weights)
+    inputs = [keras.Input((9, 16)), keras.Input((3, 2), dtype="int32"),
+              keras.Input((3,), dtype="int32")]
+    model = keras.Model(inputs, SpanBoundaryHead(4, 30)(*inputs))
+    model.save(tmp_path / "sbo.keras")
+    loaded = keras.models.load_model(tmp_path / "sbo.keras", safe_mode=True)
+    np.testing.assert_array_equal(to_numpy(loaded([h, boundaries, relative])),
+                                  to_numpy(model([h, boundaries, relative])))
+    with pytest.raises(ValueError, match="vocabulary_size must be a positive integer"):
+        SpanBoundaryHead(4)

@@ -11,6 +11,7 @@ from seqkeras.layers.bert import (
     BertEmbeddings,
     MaskedLMHead,
     NextSentenceHead,
+    SpanBoundaryHead,
     gelu_approximate,
 )
 from seqkeras.layers.gru import GRUCell
@@ -32,6 +33,7 @@ from seqkeras.layers.transformer import (
 __all__ = ["BahdanauAttention", "BertEmbeddings", "ElmanCell", "GRUCell", "LSTMCell",
            "LocalAttention", "LuongAttention", "MaskedLMHead", "MultiHeadAttention",
            "NextSentenceHead", "PositionEmbedding", "RecurrentCell",
-           "SinusoidalPositionalEncoding", "SoftAttention", "TransformerDecoderBlock",
-           "TransformerEncoderBlock", "attention_weights", "causal_mask", "gelu_approximate",
-           "masked_softmax", "padding_attention_mask", "scaled_dot_product_attention"]
+           "SinusoidalPositionalEncoding", "SoftAttention", "SpanBoundaryHead",
+           "TransformerDecoderBlock", "TransformerEncoderBlock", "attention_weights",
+           "causal_mask", "gelu_approximate", "masked_softmax", "padding_attention_mask",
+           "scaled_dot_product_attention"]

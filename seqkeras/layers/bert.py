@@ -216,3 +216,86 @@ class NextSentenceHead(keras.layers.Layer):
 
     def compute_output_shape(self, pooled_output_shape):
         return (pooled_output_shape[0], 2)
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class SpanBoundaryHead(keras.layers.Layer):
+    """SpanBERT's span-boundary objective (Joshi et al. 2019, section 3.2, eq. 1-2): predict
+    each token x_i of a masked span (s, e) from the two tokens just outside it and its place
+    in the span only,
+
+        h_0 = [x_{s-1}; x_{e+1}; p_{i-s+1}]
+        h_1 = LayerNorm(GeLU(h_0 W_1)),   y_i = LayerNorm(GeLU(h_1 W_2))
+        logits_i = y_i E^T + b     (E: the tied token embedding, or a weight of its own)
+
+    so that the boundary tokens' representations must summarise the span between them.
+
+    Args:
+        max_span_length: number of relative positions p (SpanBERT: 10 words; counted in tokens
+            here).
+        vocabulary_size, token_embedding: as for ``MaskedLMHead``.
+
+    Call arguments:
+        inputs: ``(batch, T, H)``, the encoder's output.
+        boundaries: int ``(batch, M, 2)``, the positions s-1 and e+1 for each target token.
+        relative_positions: int ``(batch, M)``, i - s (0 for the span's first token).
+
+    Returns:
+        ``(batch, M, V)`` logits.
+    """
+
+    def __init__(self, max_span_length=10, vocabulary_size=None, token_embedding=None,
+                 layer_norm_epsilon=1e-12, **kwargs):
+        super().__init__(**kwargs)
+        if token_embedding is not None:
+            vocabulary_size = token_embedding.input_dim
+        for name, value in (("max_span_length", max_span_length),
+                            ("vocabulary_size", vocabulary_size)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.max_span_length, self.vocabulary_size = max_span_length, vocabulary_size
+        self.token_embedding, self.layer_norm_epsilon = token_embedding, layer_norm_epsilon
+
+    def build(self, inputs_shape, boundaries_shape=None, relative_positions_shape=None):
+        hidden = inputs_shape[-1]
+        size = self.token_embedding.output_dim if self.token_embedding is not None else hidden
+        self.position_embedding = keras.layers.Embedding(
+            self.max_span_length, hidden, embeddings_initializer=bert_initializer(),
+            name="position_embedding")
+        self.position_embedding.build((None, None))
+        self.dense_1 = keras.layers.Dense(hidden, activation=gelu_approximate,
+                                          kernel_initializer=bert_initializer(), name="dense_1")
+        self.dense_1.build((None, None, 3 * hidden))
+        self.norm_1 = keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon,
+                                                      name="norm_1")
+        self.norm_1.build((None, None, hidden))
+        self.dense_2 = keras.layers.Dense(size, activation=gelu_approximate,
+                                          kernel_initializer=bert_initializer(), name="dense_2")
+        self.dense_2.build((None, None, hidden))
+        self.norm_2 = keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon,
+                                                      name="norm_2")
+        self.norm_2.build((None, None, size))
+        if self.token_embedding is None:
+            self.W_out = self.add_weight(name="W_out", shape=(size, self.vocabulary_size),
+                                         initializer=bert_initializer())
+        self.b_out = self.add_weight(name="b_out", shape=(self.vocabulary_size,),
+                                     initializer="zeros")
+
+    def call(self, inputs, boundaries, relative_positions):
+        left = ops.take_along_axis(inputs, ops.expand_dims(boundaries[..., 0], -1), axis=1)
+        right = ops.take_along_axis(inputs, ops.expand_dims(boundaries[..., 1], -1), axis=1)
+        relative_positions = ops.minimum(relative_positions, self.max_span_length - 1)
+        h_0 = ops.concatenate([left, right, self.position_embedding(relative_positions)], -1)
+        y = self.norm_2(self.dense_2(self.norm_1(self.dense_1(h_0))))
+        kernel = (ops.transpose(self.token_embedding.embeddings)
+                  if self.token_embedding is not None else self.W_out)
+        return ops.matmul(y, kernel) + self.b_out
+
+    def compute_output_shape(self, inputs_shape, boundaries_shape, relative_positions_shape):
+        return (*relative_positions_shape, self.vocabulary_size)
+
+    def get_config(self):
+        # A tied embedding is re-tied by the model that owns both layers (see MaskedLMHead).
+        return {**super().get_config(), "max_span_length": self.max_span_length,
+                "vocabulary_size": self.vocabulary_size,
+                "layer_norm_epsilon": self.layer_norm_epsilon}
