@@ -9,6 +9,20 @@ import keras
 import numpy as np
 
 
+def timed_training_step(model, x, y, warmup=2):
+    """A function that runs one ``train_on_batch`` of a compiled model and returns its wall
+    time in seconds, after ``warmup`` untimed steps (tracing and compilation)."""
+    for _ in range(warmup):
+        model.train_on_batch(x, y)
+
+    def step():
+        start = time.perf_counter()
+        model.train_on_batch(x, y)
+        return time.perf_counter() - start
+
+    return step
+
+
 def training_step_seconds(layer_output, batch, length, width, repeats=5, seed=0):
     """Median seconds of one training step (forward pass, backward pass, Adam update) of a model
     whose output is ``layer_output(inputs)`` for inputs ``(batch, length, width)`` under MSE.
@@ -34,11 +48,5 @@ def training_step_seconds(layer_output, batch, length, width, repeats=5, seed=0)
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(batch, length, width)).astype("float32")
     y = np.zeros((batch, length, model.output_shape[-1]), "float32")
-    for _ in range(2):
-        model.train_on_batch(x, y)
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        seconds.append(time.perf_counter() - start)
-    return float(np.median(seconds))
+    step = timed_training_step(model, x, y)
+    return float(np.median([step() for _ in range(repeats)]))

@@ -111,8 +111,26 @@ class BertEmbeddings(keras.layers.Layer):
                 "dropout": self.dropout, "layer_norm_epsilon": self.layer_norm_epsilon}
 
 
+class VocabularyOutput:
+    """The output layer the masked-LM and span-boundary heads share: logits x E^T + b_out over
+    the vocabulary, with E the tied token embedding (``self.token_embedding``) or a weight
+    ``W_out`` of the layer's own."""
+
+    def build_vocabulary_output(self, size):
+        if self.token_embedding is None:
+            self.W_out = self.add_weight(name="W_out", shape=(size, self.vocabulary_size),
+                                         initializer=bert_initializer())
+        self.b_out = self.add_weight(name="b_out", shape=(self.vocabulary_size,),
+                                     initializer="zeros")
+
+    def vocabulary_logits(self, x):
+        kernel = (ops.transpose(self.token_embedding.embeddings)
+                  if self.token_embedding is not None else self.W_out)
+        return ops.matmul(x, kernel) + self.b_out
+
+
 @keras.saving.register_keras_serializable(package="seqkeras")
-class MaskedLMHead(keras.layers.Layer):
+class MaskedLMHead(VocabularyOutput, keras.layers.Layer):
     """The masked-language-model head: a distribution over the vocabulary at chosen positions.
 
         x   = LayerNorm(activation(h[mask_positions] W + b))
@@ -167,18 +185,12 @@ class MaskedLMHead(keras.layers.Layer):
         self.norm = keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon,
                                                     name="norm")
         self.norm.build((None, None, size))
-        if self.token_embedding is None:
-            self.W_out = self.add_weight(name="W_out", shape=(size, self.vocabulary_size),
-                                         initializer=bert_initializer())
-        self.b_out = self.add_weight(name="b_out", shape=(self.vocabulary_size,),
-                                     initializer="zeros")
+        self.build_vocabulary_output(size)
 
     def call(self, inputs, mask_positions):
         gathered = ops.take_along_axis(inputs, ops.expand_dims(mask_positions, -1), axis=1)
         x = self.norm(self.dense(gathered))
-        kernel = (ops.transpose(self.token_embedding.embeddings)
-                  if self.token_embedding is not None else self.W_out)
-        return self.activation(ops.matmul(x, kernel) + self.b_out)
+        return self.activation(self.vocabulary_logits(x))
 
     def compute_output_shape(self, inputs_shape, mask_positions_shape):
         return (*mask_positions_shape, self.vocabulary_size)
@@ -219,7 +231,7 @@ class NextSentenceHead(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
-class SpanBoundaryHead(keras.layers.Layer):
+class SpanBoundaryHead(VocabularyOutput, keras.layers.Layer):
     """SpanBERT's span-boundary objective (Joshi et al. 2019, section 3.2, eq. 1-2): predict
     each token x_i of a masked span (s, e) from the two tokens just outside it and its place
     in the span only,
@@ -275,11 +287,7 @@ class SpanBoundaryHead(keras.layers.Layer):
         self.norm_2 = keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon,
                                                       name="norm_2")
         self.norm_2.build((None, None, size))
-        if self.token_embedding is None:
-            self.W_out = self.add_weight(name="W_out", shape=(size, self.vocabulary_size),
-                                         initializer=bert_initializer())
-        self.b_out = self.add_weight(name="b_out", shape=(self.vocabulary_size,),
-                                     initializer="zeros")
+        self.build_vocabulary_output(size)
 
     def call(self, inputs, boundaries, relative_positions):
         left = ops.take_along_axis(inputs, ops.expand_dims(boundaries[..., 0], -1), axis=1)
@@ -287,9 +295,7 @@ class SpanBoundaryHead(keras.layers.Layer):
         relative_positions = ops.minimum(relative_positions, self.max_span_length - 1)
         h_0 = ops.concatenate([left, right, self.position_embedding(relative_positions)], -1)
         y = self.norm_2(self.dense_2(self.norm_1(self.dense_1(h_0))))
-        kernel = (ops.transpose(self.token_embedding.embeddings)
-                  if self.token_embedding is not None else self.W_out)
-        return ops.matmul(y, kernel) + self.b_out
+        return self.vocabulary_logits(y)
 
     def compute_output_shape(self, inputs_shape, boundaries_shape, relative_positions_shape):
         return (*relative_positions_shape, self.vocabulary_size)

@@ -1,25 +1,10 @@
-"""What the benchmark scripts share: a timed training step, and round-robin timing of
-seqkeras/twin pairs printed as ratios (the variants are timed in turn, each round timing every
+"""What the benchmark scripts share: round-robin timing of seqkeras/twin pairs, printed as
+ratios (the variants are timed in turn, each round timing every
 variant once, so that a slow spell of the machine hits them all alike)."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-
-
-def training_step(model, x, y, warmup=3):
-    """A function that runs and times one ``train_on_batch`` of a compiled model."""
-    for _ in range(warmup):  # trace and warm up
-        model.train_on_batch(x, y)
-
-    def step():
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        return time.perf_counter() - start
-
-    return step
 
 
 def compare(pairs, make_step, rounds, label, twin_label):

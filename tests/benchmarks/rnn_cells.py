@@ -21,6 +21,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from seqkeras.layers import ElmanCell, GRUCell, LSTMCell  # noqa: E402
+from seqkeras.timing import timed_training_step  # noqa: E402
 from seqkeras.utils import machine_description  # noqa: E402
 
 BATCH, STEPS, UNITS, FEATURES = 64, 100, 128, 32
@@ -41,7 +42,7 @@ def training_step(rnn):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
     y = rng.normal(size=(BATCH, 1)).astype("float32")
-    return harness.training_step(model, x, y)
+    return timed_training_step(model, x, y, warmup=3)
 
 
 def main(argv=None):

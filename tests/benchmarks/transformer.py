@@ -24,6 +24,7 @@ import keras_hub  # noqa: E402
 import numpy as np  # noqa: E402
 
 from seqkeras.layers import MultiHeadAttention, TransformerEncoderBlock  # noqa: E402
+from seqkeras.timing import timed_training_step  # noqa: E402
 from seqkeras.utils import machine_description  # noqa: E402
 
 BATCH, LENGTH, D_MODEL, HEADS, FF = 32, 256, 256, 8, 1024
@@ -68,7 +69,7 @@ def training_step(layer):
     x = rng.normal(size=(BATCH, LENGTH, D_MODEL)).astype("float32")
     mask = np.broadcast_to(np.arange(LENGTH) < LENGTH * 3 // 4, (BATCH, LENGTH)).copy()
     y = rng.normal(size=(BATCH, LENGTH, 1)).astype("float32")
-    return harness.training_step(model, [x, mask], y)
+    return timed_training_step(model, [x, mask], y, warmup=3)
 
 
 def main(argv=None):
