@@ -60,20 +60,25 @@ class SmoothedCrossEntropy(keras.losses.Loss):
                 "ignore_class": self.ignore_class, "from_logits": self.from_logits}
 
 
-def soft_target_loss(student_logits, teacher_logits, temperature=2.0):
+def soft_target_loss(student_logits, teacher_logits, temperature=2.0, weights=None):
     """DistilBERT's distillation loss (Sanh et al. 2019, after Hinton et al. 2015): the
     cross-entropy of the student's softened distribution against the teacher's,
 
         L_ce = -T^2 mean_rows sum_v softmax(t / T)_v log softmax(s / T)_v
 
     The T^2 keeps the gradients' size independent of the temperature. Rows are every leading
-    position of the logits ``(..., V)``.
+    position of the logits ``(..., V)``; ``weights`` (the leading shape) makes the mean a
+    weighted one, e.g. over the real masked positions only.
     """
     if not temperature > 0:
         raise ValueError(f"temperature must be positive, got {temperature!r}")
     teacher = ops.softmax(ops.cast(teacher_logits, "float32") / temperature, axis=-1)
     student = ops.log_softmax(ops.cast(student_logits, "float32") / temperature, axis=-1)
-    return -temperature ** 2 * ops.mean(ops.sum(teacher * student, axis=-1))
+    row_loss = -temperature ** 2 * ops.sum(teacher * student, axis=-1)
+    if weights is None:
+        return ops.mean(row_loss)
+    weights = ops.cast(weights, "float32")
+    return ops.sum(row_loss * weights) / ops.maximum(ops.sum(weights), 1e-12)
 
 
 def hidden_cosine_loss(student_hidden, teacher_hidden, mask=None):

@@ -180,3 +180,23 @@ def bleu_by_length(translations, references, lengths, edges=(1, 5, 8, 11, 17)):
                                               chosen_references)
                             for name, hypotheses in translations.items()}})
     return rows
+
+
+def masked_lm_accuracy(model, batches) -> float:
+    """Share of the masked tokens of ``batches`` (a ``data.MaskedLMBatches``; give it
+    ``dynamic=False`` so that every model is scored on the same masks) whose original token is
+    the ``model``'s most probable one. ``model`` returns a dict with ``"mlm"`` logits
+    ``(batch, M, V)``: every pretraining model of chapters 9 and 11 does.
+    """
+    correct = total = 0.0
+    for index in range(len(batches)):
+        inputs, targets, weights = batches[index]
+        if isinstance(targets, dict):
+            targets, weights = targets["mlm"], weights["mlm"]
+        logits = model.predict_on_batch(inputs)["mlm"]
+        predicted = np.argmax(keras.ops.convert_to_numpy(logits), axis=-1)
+        correct += float(((predicted == targets) * weights).sum())
+        total += float(weights.sum())
+    if total == 0:
+        raise ValueError("the batches hold no masked token")
+    return correct / total

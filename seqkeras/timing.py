@@ -50,3 +50,16 @@ def training_step_seconds(layer_output, batch, length, width, repeats=5, seed=0)
     y = np.zeros((batch, length, model.output_shape[-1]), "float32")
     step = timed_training_step(model, x, y)
     return float(np.median([step() for _ in range(repeats)]))
+
+
+def inference_seconds(model, inputs, repeats=10, warmup=2):
+    """Median wall time of ``model.predict_on_batch(inputs)``, in seconds, after ``warmup``
+    untimed calls (tracing and compilation): the "inference time per batch" of chapter 11."""
+    for _ in range(warmup):
+        model.predict_on_batch(inputs)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict_on_batch(inputs)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))

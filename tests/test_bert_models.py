@@ -11,8 +11,15 @@ import keras
 import numpy as np
 import pytest
 
-from seqkeras import data
-from seqkeras.models import BertClassifier, BertEncoder, BertPretrainer, distil_student
+from seqkeras import data, metrics, timing, training
+from seqkeras.losses import hidden_cosine_loss, soft_target_loss
+from seqkeras.models import (
+    BertClassifier,
+    BertEncoder,
+    BertPretrainer,
+    DistillationPretrainer,
+    distil_student,
+)
 
 from conftest import to_numpy
 
@@ -115,8 +122,6 @@ def test_distil_student_takes_every_other_teacher_layer(pretraining_batches):
 
 
 def test_distillation_losses_are_their_formulas(rng):
-    from seqkeras.losses import hidden_cosine_loss, soft_target_loss
-
     s, t = rng.normal(size=(2, 3, 7)), rng.normal(size=(2, 3, 7))
     p_t = np.exp(t / 2) / np.exp(t / 2).sum(-1, keepdims=True)
     log_p_s = s / 2 - np.log(np.exp(s / 2).sum(-1, keepdims=True))
@@ -125,6 +130,11 @@ def test_distillation_losses_are_their_formulas(rng):
     # matching the teacher exactly leaves only the teacher's entropy
     entropy = -(p_t * np.log(p_t)).sum(-1).mean() * 4
     assert float(soft_target_loss(t, t, 2.0)) == pytest.approx(entropy, rel=1e-5)
+    # weights make it the mean over the weighted rows only
+    weights = np.array([[1, 0, 1], [0, 0, 1]], "float32")
+    rows = -4 * (p_t * log_p_s).sum(-1)
+    assert float(soft_target_loss(s, t, 2.0, weights)) == pytest.approx(
+        rows[weights > 0].mean(), rel=1e-5)
     h_s, h_t = rng.normal(size=(2, 3, 5)), rng.normal(size=(2, 3, 5))
     mask = np.array([[1, 1, 0], [1, 0, 0]])
     cos = (h_s * h_t).sum(-1) / np.linalg.norm(h_s, axis=-1) / np.linalg.norm(h_t, axis=-1)
@@ -133,3 +143,101 @@ def test_distillation_losses_are_their_formulas(rng):
     assert float(hidden_cosine_loss(h_t, 3 * h_t)) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="temperature"):
         soft_target_loss(s, t, 0.0)
+
+
+def span_batches(dynamic=True):
+    verses = [v.text for v in data.load_bible("kjv", "validation")[:256]]
+    packed = data.pack_segments(verses[0::2], verses[1::2], sequence_length=32)
+
+    def spans(ids, rng):
+        return data.mask_spans(ids, data.word_starts(ids, VOCAB), len(VOCAB), MASK, rng,
+                               max_selections=6)
+
+    return data.MaskedLMBatches(packed, spans, batch_size=32, dynamic=dynamic,
+                                span_boundary=True)
+
+
+def test_spanbert_pretrainer_learns_both_objectives_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(2)
+    batches = span_batches()
+    model = BertPretrainer(small_encoder(dropout=0.0), next_sentence=False, span_boundary=True)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss={"mlm": loss, "sbo": loss})
+    run = training.fit_pretraining(model, batches, epochs=3, verbose=0)
+    assert run.history["sbo_loss"][-1] < run.history["sbo_loss"][0] - 0.5
+    assert run.history["mlm_loss"][-1] < run.history["mlm_loss"][0] - 0.5
+    assert batches.epoch == 3  # fit_pretraining moved the dynamic masks on every epoch
+    assert model.sbo_head.token_embedding is model.encoder.token_embedding
+    inputs = batches[0][0]
+    expected = model(inputs)
+    assert set(expected) == {"mlm", "sbo"}
+    # without span inputs only the masked LM is computed (to score it on token masks)
+    plain = {k: v for k, v in inputs.items() if not k.startswith("span_")}
+    assert set(model(plain)) == {"mlm"}
+    model.save(tmp_path / "spanbert.keras")
+    loaded = keras.models.load_model(tmp_path / "spanbert.keras", safe_mode=True)
+    assert loaded.sbo_head.token_embedding is loaded.encoder.token_embedding
+    for key, value in loaded(inputs).items():
+        np.testing.assert_allclose(to_numpy(value), to_numpy(expected[key]), atol=1e-6)
+
+
+def test_masked_lm_accuracy_counts_the_weighted_hits(pretraining_batches):
+    model = BertPretrainer(small_encoder(), next_sentence=True)
+    hits = total = 0.0
+    for index in range(len(pretraining_batches)):
+        inputs, targets, weights = pretraining_batches[index]
+        predicted = to_numpy(model(inputs)["mlm"]).argmax(-1)
+        hits += ((predicted == targets["mlm"]) * weights["mlm"]).sum()
+        total += weights["mlm"].sum()
+    assert metrics.masked_lm_accuracy(model, pretraining_batches) == pytest.approx(
+        hits / total, abs=1e-6)
+
+
+def test_distillation_trains_the_student_on_the_triple_loss(tmp_path, pretraining_batches):
+    keras.utils.set_random_seed(3)
+    token_batches = data.MaskedLMBatches(
+        pretraining_batches.packed, pretraining_batches.mask, batch_size=32, dynamic=True)
+    teacher = BertPretrainer(BertEncoder(len(VOCAB), 4, 2, 32, 64, max_sequence_length=32,
+                                         dropout=0.0), next_sentence=False)
+    teacher(teacher.example_inputs())
+    distiller = DistillationPretrainer(teacher, temperature=2.0)
+    student = distiller.student
+    # DistilBERT's initialisation: every other block, and the teacher's masked-LM head
+    assert student.encoder.num_layers == 2 and student.nsp_head is None
+    for a, b in zip(student.mlm_head.get_weights(), teacher.mlm_head.get_weights(),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    # the loss is 5 L_ce + 2 L_mlm + 1 L_cos, each term its formula
+    inputs, targets, weights = token_batches[0]
+    outputs = distiller(inputs)
+    teacher_h = teacher.encoder(inputs)["sequence_output"]
+    teacher_logits = teacher.mlm_head(teacher_h, inputs["mask_positions"])
+    nll = keras.losses.sparse_categorical_crossentropy(targets, outputs["mlm"],
+                                                       from_logits=True)
+    expected = (5 * float(soft_target_loss(outputs["mlm"], teacher_logits, 2.0, weights))
+                + 2 * float((to_numpy(nll) * weights).sum() / weights.sum())
+                + float(hidden_cosine_loss(outputs["sequence_output"], teacher_h,
+                                           inputs["padding_mask"])))
+    loss = distiller.compute_loss(inputs, targets, outputs, weights)
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    teacher_weights = [w.copy() for w in teacher.get_weights()]
+    distiller.compile(optimizer=keras.optimizers.Adam(3e-3))
+    run = training.fit_pretraining(distiller, token_batches, epochs=3, verbose=0)
+    history = run.history
+    assert {"soft_target_loss", "mlm_loss", "cosine_loss", "mlm_accuracy"} <= set(history)
+    assert history["loss"][-1] < history["loss"][0]
+    for before, after in zip(teacher_weights, teacher.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)  # the teacher is frozen
+    distiller.save(tmp_path / "distiller.keras")
+    loaded = keras.models.load_model(tmp_path / "distiller.keras", safe_mode=True)
+    np.testing.assert_allclose(to_numpy(loaded(inputs)["mlm"]),
+                               to_numpy(distiller(inputs)["mlm"]), atol=1e-6)
+    with pytest.raises(TypeError, match="teacher must be a seqkeras BertPretrainer"):
+        DistillationPretrainer(teacher.encoder)
+
+
+def test_inference_seconds_times_a_forward_pass(pretraining_batches):
+    encoder = small_encoder()
+    inputs = {k: v for k, v in pretraining_batches[0][0].items() if k != "mask_positions"}
+    seconds = timing.inference_seconds(encoder, inputs, repeats=3)
+    assert 0 < seconds < 10

@@ -10,6 +10,7 @@ from seqkeras.data.corpora import (
     BIBLE_TRANSLATIONS,
     Verse,
     bible_books,
+    bible_chapters,
     bible_text,
     load_bible,
     load_co2,
@@ -18,15 +19,8 @@ from seqkeras.data.corpora import (
     verify_checksums,
 )
 from seqkeras.data.labels import DIVISIONS, LabelledVerses, division_of, verse_divisions
-from seqkeras.data.masking import (
-    MaskedLMBatches,
-    mask_spans,
-    mask_tokens,
-    next_sentence_pairs,
-    sentence_order_pairs,
-    span_lengths_distribution,
-    word_starts,
-)
+from seqkeras.data.masking import mask_spans, mask_tokens, span_lengths_distribution, word_starts
+from seqkeras.data.pretraining import MaskedLMBatches, next_sentence_pairs, sentence_order_pairs
 from seqkeras.data.series import ForecastingWindows, sunspot_windows
 from seqkeras.data.synthetic import adding_problem
 from seqkeras.data.text import (
@@ -59,6 +53,7 @@ __all__ = [
     "adding_problem",
     "Verse",
     "bible_books",
+    "bible_chapters",
     "bible_text",
     "char_lm_windows",
     "load_bible",

@@ -130,6 +130,15 @@ def split_verses(verses, split: str | None) -> list[Verse]:
     return selected
 
 
+def bible_chapters(translation: str = "kjv", split: str | None = None) -> list[list[str]]:
+    """The verse texts of ``load_bible(translation, split)`` grouped by chapter, in order: the
+    documents of BERT's sentence-pair tasks (``next_sentence_pairs``, ``sentence_order_pairs``)."""
+    chapters = {}
+    for v in load_bible(translation, split):
+        chapters.setdefault((v.book, v.chapter), []).append(v.text)
+    return list(chapters.values())
+
+
 def bible_text(translation: str = "kjv", split: str | None = None) -> str:
     """The verses of ``load_bible(translation, split)`` joined by newlines (one verse a line)."""
     return "\n".join(v.text for v in load_bible(translation, split)) + "\n"

@@ -1,5 +1,5 @@
-"""Pretraining inputs for BERT and its family: masked-language-model selection (static,
-dynamic, whole-word spans) and next-sentence-prediction pairs. NumPy, backend-neutral.
+"""Masked-language-model selection for BERT and its family (static, dynamic, whole-word
+spans). NumPy, backend-neutral.
 
     BERT (Devlin et al. 2018, section 3.1): select 15% of the tokens; of those, 80% become
     [MASK], 10% a random token, 10% stay unchanged; predict the original token at each.
@@ -15,9 +15,6 @@ replacements), ``mask_positions``, ``mask_ids`` (the original tokens there) and
 
 from __future__ import annotations
 
-import math
-
-import keras
 import numpy as np
 
 
@@ -110,12 +107,16 @@ def mask_spans(token_ids, is_word_start, vocabulary_size, mask_token_id, rng,
                unselectable_ids=(0, 1, 2), p=0.2, max_span_words=10, max_selections=None):
     """SpanBERT's span masking: whole-word spans of Geo(p)-distributed length (clipped at
     ``max_span_words``) are selected at random starting words until ``selection_rate`` of each
-    row's selectable tokens are selected; each span is replaced as a unit (80/10/10).
+    row's selectable tokens are selected; a span never crosses a special token ([SEP]); each
+    span is replaced as a unit (80/10/10).
 
     Args: those of ``mask_tokens``, and ``is_word_start`` ``(batch, T)`` (``word_starts``).
 
     Returns:
-        The dict of ``mask_tokens``, plus ``span_lengths``: the sampled span lengths in words.
+        The dict of ``mask_tokens``, plus ``span_lengths`` (the sampled span lengths in words)
+        and, for SpanBERT's span-boundary objective, ``span_boundaries`` ``(batch, M, 2)`` (the
+        positions s - 1 and e + 1 around each target's span) and ``span_relative_positions``
+        ``(batch, M)`` (i - s).
     """
     _check_rates(selection_rate, mask_token_rate, random_token_rate)
     token_ids = np.asarray(token_ids)
@@ -125,12 +126,13 @@ def mask_spans(token_ids, is_word_start, vocabulary_size, mask_token_id, rng,
     selected = np.zeros((batch, length), bool)
     groups = np.broadcast_to(np.arange(length), (batch, length)).copy()
     sampled = []
+    # a word ends where the next word, a special token or padding begins
+    word_ends_before = (is_word_start | ~selectable)
     for row in range(batch):
-        # words as [start, end) token ranges over the selectable tokens
-        starts = [t for t in range(length) if selectable[row, t] and is_word_start[row, t]]
-        words = [(s, next((t for t in range(s + 1, length)
-                           if is_word_start[row, t] or not selectable[row, t]), length))
-                 for s in starts]
+        starts = np.flatnonzero(selectable[row] & is_word_start[row])
+        boundaries = np.append(np.flatnonzero(word_ends_before[row]), length)
+        ends = boundaries[np.searchsorted(boundaries, starts, side="right")]
+        words = list(zip(starts.tolist(), ends.tolist(), strict=True))
         budget = max(round(selection_rate * selectable[row].sum()), 1)
         count, attempts = 0, 0
         while words and count < budget and attempts < 10 * len(words):
@@ -138,6 +140,9 @@ def mask_spans(token_ids, is_word_start, vocabulary_size, mask_token_id, rng,
             span = int(rng.choice(len(distribution), p=distribution)) + 1
             first = int(rng.integers(0, len(words)))
             chosen = words[first:first + span]
+            # a span stops where the words stop being contiguous (at a [SEP])
+            gaps = [k for k in range(1, len(chosen)) if chosen[k][0] != chosen[k - 1][1]]
+            chosen = chosen[:gaps[0]] if gaps else chosen
             if any(selected[row, s] for s, _ in chosen):
                 continue  # overlaps an earlier span
             while chosen and count + sum(e - s for s, e in chosen) > budget:
@@ -155,112 +160,25 @@ def mask_spans(token_ids, is_word_start, vocabulary_size, mask_token_id, rng,
     out = _replace_and_list(token_ids, selected, groups, vocabulary_size, mask_token_id, rng,
                             mask_token_rate, random_token_rate, max_selections)
     out["span_lengths"] = np.array(sampled, "int32")
+    out.update(_span_boundaries(out["mask_positions"], out["mask_weights"], groups, selected))
     return out
 
 
-class MaskedLMBatches(keras.utils.PyDataset):
-    """Batches of masked-LM training data for ``model.fit``: ``(inputs, mask_ids,
-    mask_weights)`` with inputs a dict of ``token_ids``, ``segment_ids``, ``padding_mask``,
-    ``mask_positions`` (and any ``extra`` arrays, e.g. next-sentence labels, as targets).
-
-    ``dynamic=False`` masks the data once (BERT's static masking: every epoch sees the same
-    masks); ``dynamic=True`` draws new masks for every epoch (RoBERTa).
-
-    Args:
-        packed: dict of ``token_ids``, ``segment_ids``, ``padding_mask`` (``pack_segments``).
-        mask: ``f(token_ids, rng) -> dict`` such as
-            ``lambda ids, rng: mask_tokens(ids, V, mask_id, rng, max_selections=M)``; a fixed
-            ``max_selections`` keeps every batch the same shape.
-        batch_size: rows per batch.
-        dynamic: re-mask every epoch.
-        seed: seed of the masking.
-        targets: optional dict of extra per-row targets (e.g. ``{"nsp": labels}``); the
-            targets are then a dict ``{"mlm": mask_ids, **targets}`` and the sample weights
-            ``{"mlm": mask_weights, <each target>: 1}``.
-    """
-
-    def __init__(self, packed, mask, batch_size=32, dynamic=False, seed=0, targets=None,
-                 **kwargs):
-        super().__init__(**kwargs)
-        self.packed, self.mask, self.batch_size = packed, mask, batch_size
-        self.dynamic, self.seed, self.targets = dynamic, seed, targets or {}
-        self.epoch = 0
-        self._masked = self._mask_all()
-
-    def _mask_all(self):
-        rng = np.random.default_rng([self.seed, self.epoch if self.dynamic else 0])
-        return self.mask(self.packed["token_ids"], rng)
-
-    def __len__(self):
-        return math.ceil(len(self.packed["token_ids"]) / self.batch_size)
-
-    def __getitem__(self, index):
-        rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
-        inputs = {"token_ids": self._masked["token_ids"][rows],
-                  "segment_ids": self.packed["segment_ids"][rows],
-                  "padding_mask": self.packed["padding_mask"][rows],
-                  "mask_positions": self._masked["mask_positions"][rows]}
-        weights = self._masked["mask_weights"][rows]
-        if not self.targets:
-            return inputs, self._masked["mask_ids"][rows], weights
-        targets = {"mlm": self._masked["mask_ids"][rows],
-                   **{k: v[rows] for k, v in self.targets.items()}}
-        sample_weights = {"mlm": weights,
-                          **{k: np.ones(len(v[rows]), "float32") for k, v in self.targets.items()}}
-        return inputs, targets, sample_weights
-
-    def on_epoch_end(self):
-        self.epoch += 1
-        if self.dynamic:
-            self._masked = self._mask_all()
-
-
-def sentence_order_pairs(documents, rng, swap_rate=0.5):
-    """ALBERT's sentence-order-prediction pairs (Lan et al. 2019, section 3.1): two consecutive
-    sentences of one document, in their order (label 1) or, with probability ``swap_rate``,
-    swapped (label 0). Unlike NSP's random B, both segments share the topic, so the task cannot
-    be solved by topic alone.
-
-    Returns:
-        ``(first, second, in_order)``: two lists of strings and an int32 array.
-    """
-    first, second, in_order = [], [], []
-    for document in documents:
-        for a, b in zip(document, document[1:], strict=False):
-            swapped = rng.random() < swap_rate
-            first.append(b if swapped else a)
-            second.append(a if swapped else b)
-            in_order.append(0 if swapped else 1)
-    if not first:
-        raise ValueError("sentence-order pairs need a document of at least two sentences")
-    return first, second, np.array(in_order, "int32")
-
-
-def next_sentence_pairs(documents, rng, random_rate=0.5):
-    """Next-sentence-prediction pairs (BERT, section 3.1): for every sentence that has a
-    successor in its document, B is that successor (label 1) or, with probability
-    ``random_rate``, a random sentence of another document (label 0).
-
-    Args:
-        documents: list of lists of sentences (e.g. the verses of each chapter).
-        rng: a ``numpy.random.Generator``.
-
-    Returns:
-        ``(first, second, is_next)``: two lists of strings and an int32 array.
-    """
-    if sum(len(d) > 0 for d in documents) < 2:
-        raise ValueError("next-sentence pairs need at least two non-empty documents")
-    first, second, is_next = [], [], []
-    for d, document in enumerate(documents):
-        for i in range(len(document) - 1):
-            first.append(document[i])
-            if rng.random() < random_rate:
-                other = d
-                while other == d or not documents[other]:
-                    other = int(rng.integers(0, len(documents)))
-                second.append(documents[other][int(rng.integers(0, len(documents[other])))])
-                is_next.append(0)
-            else:
-                second.append(document[i + 1])
-                is_next.append(1)
-    return first, second, np.array(is_next, "int32")
+def _span_boundaries(positions, weights, groups, selected):
+    """For every listed target token: the positions just outside its span, s - 1 and e + 1
+    (SpanBERT's boundary tokens), and its offset i - s inside the span."""
+    batch, length = selected.shape
+    rows = np.arange(batch)[:, None]
+    span_start = groups[rows, positions]
+    # a span's last token is the last selected one of its group
+    same_span_next = np.zeros_like(selected)
+    same_span_next[:, :-1] = selected[:, 1:] & (groups[:, 1:] == groups[:, :-1])
+    last_of_span = np.arange(length)[None].repeat(batch, 0)
+    for t in range(length - 2, -1, -1):  # propagate each span's end back to its tokens
+        last_of_span[:, t] = np.where(same_span_next[:, t], last_of_span[:, t + 1], t)
+    span_end = last_of_span[rows, positions]
+    real = weights > 0
+    boundaries = np.stack([np.where(real, span_start - 1, 0),
+                           np.where(real, np.minimum(span_end + 1, length - 1), 0)], -1)
+    return {"span_boundaries": boundaries.astype("int32"),
+            "span_relative_positions": np.where(real, positions - span_start, 0).astype("int32")}

@@ -1,6 +1,7 @@
 """Whole models assembled from seqkeras layers."""
 
-from seqkeras.models.bert import BertClassifier, BertEncoder, BertPretrainer, distil_student
+from seqkeras.models.bert import BertClassifier, BertEncoder, BertPretrainer
+from seqkeras.models.distillation import DistillationPretrainer, distil_student
 from seqkeras.models.recurrent import rnn_forecaster, rnn_language_model, rnn_tagger
 from seqkeras.models.transformer import Transformer
 from seqkeras.models.translation import (
@@ -11,5 +12,6 @@ from seqkeras.models.translation import (
 )
 
 __all__ = ["AttentionSeq2Seq", "BertClassifier", "BertEncoder", "BertPretrainer",
-           "HardAttentionSeq2Seq", "Seq2Seq", "Transformer", "distil_student", "reverse_padded",
-           "rnn_forecaster", "rnn_language_model", "rnn_tagger"]
+           "DistillationPretrainer", "HardAttentionSeq2Seq", "Seq2Seq", "Transformer",
+           "distil_student", "reverse_padded", "rnn_forecaster", "rnn_language_model",
+           "rnn_tagger"]

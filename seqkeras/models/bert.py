@@ -9,18 +9,22 @@ from seqkeras.layers.bert import (
     BertEmbeddings,
     MaskedLMHead,
     NextSentenceHead,
+    SpanBoundaryHead,
     bert_initializer,
     gelu_approximate,
 )
 from seqkeras.layers.transformer import TransformerEncoderBlock
 
 
-def example_inputs(mask_positions=False, length=2):
+def example_inputs(mask_positions=False, length=2, span_boundary=False):
     """A tiny input dict for the BERT models (every weight's shape is independent of it)."""
     ids = np.zeros((1, length), "int32")
     inputs = {"token_ids": ids, "segment_ids": ids, "padding_mask": np.ones((1, length), "int32")}
-    if mask_positions:
+    if mask_positions or span_boundary:
         inputs["mask_positions"] = np.zeros((1, 1), "int32")
+    if span_boundary:
+        inputs["span_boundaries"] = np.zeros((1, 1, 2), "int32")
+        inputs["span_relative_positions"] = np.zeros((1, 1), "int32")
     return inputs
 
 
@@ -28,10 +32,11 @@ class _BuiltOnLoad:
     """Create every variable when rebuilt from a saved file, before the weights are loaded:
     the sub-layers create theirs on the first call."""
 
-    _needs_mask_positions = False
+    def example_inputs(self):
+        return example_inputs()
 
     def build_from_config(self, config):
-        self(example_inputs(self._needs_mask_positions))
+        self(self.example_inputs())
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
@@ -139,43 +144,60 @@ class BertPretrainer(_BuiltOnLoad, keras.Model):
     """BERT's pretraining model: the encoder, the masked-LM head tied to its token embedding,
     and (optionally) the next-sentence head (Devlin et al. 2018, section 3.1).
 
-    RoBERTa drops the next-sentence task (``next_sentence=False``); ALBERT trains the same head
-    on sentence-order pairs.
+    The family are configurations of it: RoBERTa drops the next-sentence task
+    (``next_sentence=False``); ALBERT trains the same head on sentence-order pairs; SpanBERT
+    adds the span-boundary objective (``span_boundary=True``) and drops next sentence.
 
     Args:
         encoder: a ``BertEncoder``.
         next_sentence: add the next-sentence (or sentence-order) head.
+        span_boundary: add SpanBERT's ``SpanBoundaryHead``, tied to the token embedding.
+        max_span_length: the span-boundary head's relative positions.
 
     Call arguments:
-        inputs: the encoder's dict plus ``mask_positions`` int ``(batch, M)``.
+        inputs: the encoder's dict plus ``mask_positions`` int ``(batch, M)``; with the
+            span-boundary head also ``span_boundaries`` ``(batch, M, 2)`` and
+            ``span_relative_positions`` ``(batch, M)`` (``seqkeras.data.mask_spans``); without
+            them only the masked LM is computed (to score it on token-masked data).
 
     Returns:
-        dict with ``mlm`` logits ``(batch, M, V)`` and, with the head, ``nsp`` logits
-        ``(batch, 2)``. Train with the masked-LM loss weighted by ``mask_weights``
-        (``seqkeras.data.MaskedLMBatches`` yields them).
+        dict with ``mlm`` logits ``(batch, M, V)``; with the heads, ``nsp`` logits
+        ``(batch, 2)`` and ``sbo`` logits ``(batch, M, V)``. Train with the masked-LM losses
+        weighted by ``mask_weights`` (``seqkeras.data.MaskedLMBatches`` yields them).
     """
 
-    _needs_mask_positions = True
-
-    def __init__(self, encoder, next_sentence=True, **kwargs):
+    def __init__(self, encoder, next_sentence=True, span_boundary=False, max_span_length=10,
+                 **kwargs):
         super().__init__(**kwargs)
         self.encoder = _encoder(encoder)
-        self.next_sentence = bool(next_sentence)
+        self.next_sentence, self.span_boundary = bool(next_sentence), bool(span_boundary)
+        self.max_span_length = max_span_length
         self.mlm_head = MaskedLMHead(token_embedding=self.encoder.token_embedding,
                                      name="mlm_head")
         self.nsp_head = NextSentenceHead(name="nsp_head") if self.next_sentence else None
+        self.sbo_head = (SpanBoundaryHead(max_span_length,
+                                          token_embedding=self.encoder.token_embedding,
+                                          name="sbo_head") if self.span_boundary else None)
+
+    def example_inputs(self):
+        return example_inputs(mask_positions=True, span_boundary=self.span_boundary)
 
     def call(self, inputs, training=None):
         encoded = self.encoder(inputs, training=training)
-        outputs = {"mlm": self.mlm_head(encoded["sequence_output"], inputs["mask_positions"])}
+        h = encoded["sequence_output"]
+        outputs = {"mlm": self.mlm_head(h, inputs["mask_positions"])}
         if self.nsp_head is not None:
             outputs["nsp"] = self.nsp_head(encoded["pooled_output"])
+        if self.sbo_head is not None and "span_boundaries" in inputs:
+            outputs["sbo"] = self.sbo_head(h, inputs["span_boundaries"],
+                                           inputs["span_relative_positions"])
         return outputs
 
     def get_config(self):
         return {**super().get_config(),
                 "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "next_sentence": self.next_sentence}
+                "next_sentence": self.next_sentence, "span_boundary": self.span_boundary,
+                "max_span_length": self.max_span_length}
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
@@ -210,30 +232,3 @@ class BertClassifier(_BuiltOnLoad, keras.Model):
         return {**super().get_config(),
                 "encoder": keras.saving.serialize_keras_object(self.encoder),
                 "num_classes": self.num_classes, "dropout": self.dropout}
-
-
-def distil_student(teacher):
-    """DistilBERT's student (Sanh et al. 2019, section 3): the teacher's architecture with half
-    the layers, initialised from the teacher by taking its embeddings, its pooler and one block
-    out of two (blocks 0, 2, 4, ...).
-
-    Args:
-        teacher: a built ``BertEncoder`` without shared layers, of at least 2 layers.
-
-    Returns:
-        A built ``BertEncoder`` of ``teacher.num_layers // 2`` layers.
-    """
-    if teacher.share_layers or teacher.num_layers < 2:
-        raise ValueError("the teacher needs at least 2 distinct layers to halve")
-    if not teacher.built:
-        teacher(example_inputs())
-    config = teacher.get_config()
-    for key in ("name", "trainable", "dtype"):
-        config.pop(key, None)
-    student = BertEncoder(**{**config, "num_layers": teacher.num_layers // 2})
-    student(example_inputs())
-    student.embeddings.set_weights(teacher.embeddings.get_weights())
-    student.pooler.set_weights(teacher.pooler.get_weights())
-    for k, block in enumerate(student.blocks):
-        block.set_weights(teacher.blocks[2 * k].get_weights())
-    return student

@@ -1,0 +1,567 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 11: BERT's family (2019)
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/seqkeras/seqkeras/blob/main/chapters/11_bert_family.ipynb)
+#
+# **The problem.** Within a year of BERT (chapters 9 and 10), four papers asked what in its
+# recipe mattered, what could be cheaper, and what it had missed:
+#
+# | model | paper | what it changed |
+# |---|---|---|
+# | **RoBERTa** | Liu et al. 2019, *RoBERTa: A Robustly Optimized BERT Pretraining Approach* | new masks every epoch (dynamic masking), no next-sentence task, more data and larger batches |
+# | **ALBERT** | Lan et al. 2019, *ALBERT: A Lite BERT for Self-supervised Learning of Language Representations* | a factorised embedding (E < H), one block shared by every layer, sentence-order prediction |
+# | **DistilBERT** | Sanh et al. 2019, *DistilBERT, a distilled version of BERT* | a student with half the layers, initialised from the teacher and trained on its softened outputs |
+# | **SpanBERT** | Joshi et al. 2019, *SpanBERT: Improving Pre-training by Representing and Predicting Spans* | whole-word spans masked, a span-boundary objective, no next-sentence task |
+#
+# **This chapter** builds each one from the part of its paper that changed, as a
+# configuration of chapter 9's code, not a copy. Every model is pretrained here on the same
+# verses for the same number of steps, then fine-tuned on chapter 10's task (which division of
+# the Bible a verse comes from), and one table compares them: parameters, pretraining time,
+# masked-LM accuracy, fine-tuned accuracy and inference time.
+
+# %%
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "seqkeras @ git+https://github.com/seqkeras/seqkeras"], check=True)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up logs quiet
+
+import time
+import warnings
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+from seqkeras import data, metrics, timing, training
+from seqkeras.models import BertClassifier, BertEncoder, BertPretrainer, DistillationPretrainer
+from seqkeras.utils import format_table, publish_results, setup
+
+ENV = setup(seed=2019)
+# RoBERTa, SpanBERT and DistilBERT have no next-sentence task, so the pooler on [CLS] gets no
+# gradient until fine-tuning; Keras warns about that at every step.
+warnings.filterwarnings("ignore", message="Gradients do not exist for variables")
+
+# %% tags=["parameters"]
+FAST = os.environ.get("SEQKERAS_FAST") == "1"
+
+# the one pretraining budget every model gets
+TRAIN_PAIRS = 128 if FAST else 5_952  # consecutive verse pairs, a multiple of the batch size
+PRETRAINING_EPOCHS = 1 if FAST else 3
+BATCH_SIZE = 64
+SEQUENCE_LENGTH = 48  # [CLS] A [SEP] B [SEP], truncated round-robin
+PEAK_LEARNING_RATE = 2e-3
+VALIDATION_PAIRS = 64 if FAST else 1_024
+# BERT's shape here; ALBERT's embedding size E
+HIDDEN, NUM_LAYERS, NUM_HEADS = (32, 2, 2) if FAST else (64, 2, 2)
+ALBERT_EMBEDDING = 8 if FAST else 16
+# chapter 10's task
+FINE_TUNING_LABELS = 32 if FAST else 1_000
+FINE_TUNING_EPOCHS = 1 if FAST else 4
+FINE_TUNING_LEARNING_RATE = 3e-4
+TEST_VERSES = 64 if FAST else None  # None: the whole test split
+# a few steps run faster eagerly than traced into a graph first
+RUN_EAGERLY = FAST
+TIMING_REPEATS = 2 if FAST else 10
+
+# %% [markdown]
+# ## The shared budget
+#
+# Every model reads the same consecutive verse pairs of the training chapters, packed into
+# 48 WordPieces, for the same number of steps with the same optimizer. What differs is only what
+# each paper changed: the pairs' second segment (BERT's random next sentence, ALBERT's swapped
+# order, or simply the next verse), the masks, and the objectives.
+#
+# All are scored on one yardstick: BERT's token masking of held-out verse pairs, drawn once,
+# so every model fills the same blanks.
+
+# %%
+vocabulary = data.load_wordpiece_vocabulary()
+MASK_ID = vocabulary.index("[MASK]")
+MAX_SELECTIONS = int(0.15 * SEQUENCE_LENGTH) + 3
+
+
+def token_masking(token_ids, rng):
+    return data.mask_tokens(token_ids, len(vocabulary), MASK_ID, rng,
+                            max_selections=MAX_SELECTIONS)
+
+
+def span_masking(token_ids, rng):
+    return data.mask_spans(token_ids, data.word_starts(token_ids, vocabulary), len(vocabulary),
+                           MASK_ID, rng, max_selections=MAX_SELECTIONS)
+
+
+def sentence_pairs(split, task, seed, limit):
+    """``limit`` shuffled pairs of a split for a task: "next" (BERT), "order" (ALBERT) or
+    "consecutive" (the next verse always)."""
+    chapters, rng = data.bible_chapters("kjv", split), np.random.default_rng(seed)
+    if task == "order":
+        first, second, labels = data.sentence_order_pairs(chapters, rng)
+    else:
+        first, second, labels = data.next_sentence_pairs(
+            chapters, rng, random_rate=0.5 if task == "next" else 0.0)
+    rows = np.random.default_rng(seed + 1).permutation(len(first))[:limit]
+    packed = data.pack_segments([first[i] for i in rows], [second[i] for i in rows],
+                                SEQUENCE_LENGTH)
+    return packed, labels[rows]
+
+
+start = time.perf_counter()
+pairs = {task: sentence_pairs("train", task, 0, TRAIN_PAIRS)
+         for task in ("next", "order", "consecutive")}
+validation_pairs = {task: sentence_pairs("validation", task, 10, VALIDATION_PAIRS)
+                    for task in ("next", "order", "consecutive")}
+yardstick = data.MaskedLMBatches(validation_pairs["consecutive"][0], token_masking, BATCH_SIZE,
+                                 dynamic=False, seed=99)
+steps = PRETRAINING_EPOCHS * TRAIN_PAIRS // BATCH_SIZE
+print(f"{TRAIN_PAIRS:,} training pairs x {PRETRAINING_EPOCHS} epochs = {steps} steps of "
+      f"{BATCH_SIZE}; {VALIDATION_PAIRS:,} held-out pairs for the masked-LM yardstick "
+      f"(prepared in {time.perf_counter() - start:.0f} s)")
+
+# %% [markdown]
+# One function pretrains every model: Adam with a linear decay of the learning rate (BERT's
+# recipe, section A.2), `training.fit_pretraining` for the epochs, the wall time recorded.
+
+# %%
+LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+models, pretraining_seconds, histories = {}, {}, {}
+
+
+def pretrain(name, model, batches, loss=None):
+    schedule = keras.optimizers.schedules.PolynomialDecay(
+        PEAK_LEARNING_RATE, PRETRAINING_EPOCHS * len(batches), 0.0)
+    model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0), loss=loss,
+                  run_eagerly=RUN_EAGERLY)
+    model(model.example_inputs())  # build, to count the parameters
+    print(f"--- {name}: {model.count_params():,} parameters", flush=True)
+    start = time.perf_counter()
+    run = training.fit_pretraining(model, batches, PRETRAINING_EPOCHS)
+    pretraining_seconds[name] = time.perf_counter() - start
+    models[name], histories[name] = model, run.history
+    return model
+
+
+def new_encoder(**options):
+    keras.utils.set_random_seed(2019)  # the same initial weights for every model
+    return BertEncoder(len(vocabulary), NUM_LAYERS, NUM_HEADS, HIDDEN, 4 * HIDDEN,
+                       dropout=0.1, max_sequence_length=SEQUENCE_LENGTH, **options)
+
+
+# %% [markdown]
+# ## BERT, the reference
+#
+# Chapter 9's recipe at this budget: static masks (drawn once, seen every epoch), and
+# next-sentence prediction on pairs whose B is, half of the time, a verse of another chapter.
+
+# %%
+bert = pretrain("BERT", BertPretrainer(new_encoder()),
+                data.MaskedLMBatches(pairs["next"][0], token_masking, BATCH_SIZE,
+                                     dynamic=False, targets={"nsp": pairs["next"][1]}),
+                loss={"mlm": LOSS, "nsp": LOSS})
+
+# %% [markdown]
+# ## RoBERTa: dynamic masking, no next sentence
+#
+# Liu et al. retrained BERT with everything else held fixed and found it "significantly
+# undertrained". Two of their changes fit this budget:
+#
+# - **Dynamic masking** (section 4.1). BERT masked its data once, statically (duplicated 10
+#   times with different masks, over 40 epochs). RoBERTa draws a new mask every time a sequence
+#   is fed. Over several epochs, the model is asked to predict more of the corpus:
+
+# %%
+def positions_ever_masked(dynamic):
+    batches = data.MaskedLMBatches(pairs["consecutive"][0], token_masking, BATCH_SIZE,
+                                   dynamic=dynamic)
+    ever = np.zeros(batches.packed["token_ids"].shape, bool)
+    for _ in range(PRETRAINING_EPOCHS):
+        inputs, _, weights = batches.arrays()
+        rows = np.arange(len(ever))[:, None].repeat(weights.shape[1], 1)
+        ever[rows[weights > 0], inputs["mask_positions"][weights > 0]] = True
+        batches.on_epoch_end()
+    real = ~np.isin(batches.packed["token_ids"], [0, 1, 2])
+    return float(ever[real].mean())
+
+
+coverage = {dynamic: positions_ever_masked(dynamic) for dynamic in (False, True)}
+print(f"tokens predicted at least once in {PRETRAINING_EPOCHS} epochs: static masks "
+      f"{coverage[False]:.1%}, dynamic masks {coverage[True]:.1%}")
+
+# %% [markdown]
+# - **No next-sentence prediction** (section 4.2). Inputs of consecutive text ("full
+#   sentences") without the NSP loss matched or beat BERT's segment pairs with it. Here B is
+#   always the verse that follows A, and the model has no NSP head
+#   (`BertPretrainer(..., next_sentence=False)`).
+#
+# Their other changes (10 times more data, batches of 8,000 sequences, longer training, a
+# byte-level BPE vocabulary) are exactly what a fixed small budget rules out.
+
+# %%
+roberta = pretrain("RoBERTa", BertPretrainer(new_encoder(), next_sentence=False),
+                   data.MaskedLMBatches(pairs["consecutive"][0], token_masking, BATCH_SIZE,
+                                        dynamic=True),
+                   loss=LOSS)
+
+# %% [markdown]
+# ## ALBERT: fewer parameters, sentence order
+#
+# Lan et al. made BERT lighter in two ways (section 3.1) and changed its second task:
+#
+# - **Factorised embedding.** BERT's WordPiece embeddings have the hidden size H, so the
+#   vocabulary costs V x H parameters. ALBERT embeds into a small E and projects to H:
+#   V x E + E x H, which is much less when E << H (`BertEncoder(embedding_dim=E)`).
+# - **Cross-layer sharing.** One block's weights are used by all L layers
+#   (`share_layers=True`): the computation is the same, the parameters of L - 1 blocks are gone.
+# - **Sentence-order prediction (SOP).** NSP's random B comes from another document, so it
+#   can be answered from the topic alone. SOP's B is the *next* sentence, in order or swapped,
+#   so only coherence tells them apart.
+#
+# Counting every weight from the formulas (V WordPieces, P positions, S segments, I = 4H the
+# feed-forward size; each layer norm has 2 weights per unit):
+#
+# - embeddings: $(V + P + S)E + 2E$, plus the projection $EH + H$ when $E \ne H$;
+# - one block: $4(H^2 + H)$ for $W^Q, W^K, W^V, W^O$, $2(HI) + I + H$ for the feed-forward
+#   network, $2 \cdot 2H$ for its two layer norms;
+# - the pooler: $H^2 + H$.
+
+# %%
+def encoder_parameters(V, P, S, E, H, I, distinct_blocks):
+    embeddings = (V + P + S) * E + 2 * E + (E * H + H if E != H else 0)
+    block = 4 * (H * H + H) + 2 * H * I + I + H + 2 * 2 * H
+    pooler = H * H + H
+    return embeddings + distinct_blocks * block + pooler
+
+
+albert_encoder = new_encoder(embedding_dim=ALBERT_EMBEDDING, share_layers=True)
+albert_encoder(data.pack_segments(["In the beginning"], None, SEQUENCE_LENGTH))
+shapes = dict(V=len(vocabulary), P=SEQUENCE_LENGTH, S=2, H=HIDDEN, I=4 * HIDDEN)
+formula = {"BERT": encoder_parameters(E=HIDDEN, distinct_blocks=NUM_LAYERS, **shapes),
+           "ALBERT": encoder_parameters(E=ALBERT_EMBEDDING, distinct_blocks=1, **shapes)}
+counted = {"BERT": bert.encoder.count_params(), "ALBERT": albert_encoder.count_params()}
+print(format_table([{"encoder": name, "E": ALBERT_EMBEDDING if name == "ALBERT" else HIDDEN,
+                     "H": HIDDEN, "distinct blocks": 1 if name == "ALBERT" else NUM_LAYERS,
+                     "formula": formula[name], "count_params()": counted[name]}
+                    for name in formula]))
+assert formula == counted
+
+# %%
+albert = pretrain("ALBERT", BertPretrainer(albert_encoder),
+                  data.MaskedLMBatches(pairs["order"][0], token_masking, BATCH_SIZE,
+                                       dynamic=False, targets={"nsp": pairs["order"][1]}),
+                  loss={"mlm": LOSS, "nsp": LOSS})
+
+# %% [markdown]
+# **NSP against SOP** (ALBERT, table 5). Each model's pair head is scored on held-out pairs of
+# both kinds. The paper found that a model trained on NSP is at chance on SOP, while a model
+# trained on SOP also does well on NSP.
+
+# %%
+def pair_accuracy(pretrainer, task):
+    packed, labels = validation_pairs[task]
+    inputs = {**packed, "mask_positions": np.zeros((len(labels), 1), "int32")}
+    logits = pretrainer.predict(inputs, batch_size=256, verbose=0)["nsp"]
+    return float((logits.argmax(-1) == labels).mean())
+
+
+pair_table = [{"trained on": f"{name} ({task})",
+               **{f"accuracy on {kind}": pair_accuracy(model, key)
+                  for kind, key in (("NSP pairs", "next"), ("SOP pairs", "order"))}}
+              for name, model, task in (("BERT", bert, "NSP"), ("ALBERT", albert, "SOP"))]
+print(format_table(pair_table, float_format=".3f"))
+
+# %% [markdown]
+# ## SpanBERT: spans and their boundaries
+#
+# Joshi et al. mask **contiguous spans of whole words** (section 3.1): span lengths follow a
+# geometric distribution, $\ell \sim \mathrm{Geo}(p = 0.2)$ clipped at 10 words (mean 3.8), until
+# 15% of the tokens are masked. The span's own words then cannot help predict each other, and
+# the model must use the context around it. One pair, masked:
+
+# %%
+example = {k: v[:1] for k, v in validation_pairs["consecutive"][0].items()}
+masked = span_masking(example["token_ids"], np.random.default_rng(3))
+length = int(example["padding_mask"].sum())
+shown = [f"[{vocabulary[t]}]" if m != t else vocabulary[t]
+         for t, m in zip(example["token_ids"][0, :length], masked["token_ids"][0, :length],
+                         strict=True)]
+print(" ".join(shown).replace(" ##", ""))
+print("(in brackets: the masked spans' original tokens, 80% shown to the model as [MASK])")
+
+span_lengths = span_masking(pairs["consecutive"][0]["token_ids"],
+                            np.random.default_rng(0))["span_lengths"]
+k = np.arange(1, 11)
+fig, ax = plt.subplots(figsize=(7, 3.5))
+ax.bar(k - 0.2, np.bincount(span_lengths, minlength=11)[1:] / len(span_lengths), width=0.4,
+       label=f"sampled here (mean {span_lengths.mean():.2f} words)")
+ax.bar(k + 0.2, data.span_lengths_distribution(), width=0.4,
+       label="Geo(0.2) clipped at 10 (mean 3.8)")
+ax.set(xlabel="span length (words)", ylabel="share of spans", xticks=k,
+       title="SpanBERT's span lengths")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# The sampled spans are shorter than the distribution's mean: a verse pair of 48 WordPieces has
+# a budget of about 6 masked tokens, and a span is cut when it reaches the budget or the end of
+# its segment.
+#
+# **The span-boundary objective (SBO, section 3.2).** Each token $x_i$ of a span
+# $(x_s, \dots, x_e)$ is also predicted from the two tokens just *outside* the span and its
+# position in it, and nothing else:
+#
+# $$y_i = f(\mathbf{x}_{s-1}, \mathbf{x}_{e+1}, \mathbf{p}_{i-s+1})$$
+#
+# with $f$ two GeLU layers with layer norm (`layers.SpanBoundaryHead`), so the boundary tokens'
+# representations must summarise the span between them. The loss is the sum of the MLM and SBO
+# cross-entropies, and SpanBERT, like RoBERTa, drops NSP and reads consecutive text.
+
+# %%
+spanbert = pretrain("SpanBERT",
+                    BertPretrainer(new_encoder(), next_sentence=False, span_boundary=True),
+                    data.MaskedLMBatches(pairs["consecutive"][0], span_masking, BATCH_SIZE,
+                                         dynamic=True, span_boundary=True),
+                    loss={"mlm": LOSS, "sbo": LOSS})
+
+# %% [markdown]
+# ## DistilBERT: half the layers, taught by BERT
+#
+# Sanh et al. (section 3) keep BERT's architecture with **half the layers**, initialise the
+# student from the teacher (its embeddings and one layer out of two), and train it on the
+# teacher's outputs with a triple loss:
+#
+# $$L = \alpha_{ce} L_{ce} + \alpha_{mlm} L_{mlm} + \alpha_{cos} L_{cos}, \qquad
+# L_{ce} = -T^2 \sum_i t_i \log s_i$$
+#
+# where $t_i = \mathrm{softmax}(z^{teacher}/T)_i$ and $s_i$ likewise are the teacher's and the
+# student's masked-LM distributions softened at temperature T = 2 (Hinton et al. 2015), $L_{mlm}$
+# is the usual masked-LM loss, and $L_{cos}$ aligns the directions of the two models' hidden
+# states. The weights are those of DistilBERT's training code, 5, 2 and 1. The teacher is the
+# BERT pretrained above, which also spent the budget; the student then gets the same number of
+# steps again, on consecutive verses with dynamic masks and no NSP, as DistilBERT did.
+
+# %%
+distiller = DistillationPretrainer(bert, temperature=2.0)
+print(f"teacher: {bert.encoder.num_layers} layers, student: "
+      f"{distiller.student.encoder.num_layers} (block 0 of the teacher's)")
+pretrain("DistilBERT", distiller,
+         data.MaskedLMBatches(pairs["consecutive"][0], token_masking, BATCH_SIZE, dynamic=True))
+distilbert = distiller.student
+
+# %% [markdown]
+# ## The masked-LM yardstick
+#
+# Every model fills the same held-out blanks. The baseline guesses the most frequent WordPiece.
+
+# %%
+pretrainers = {"BERT": bert, "RoBERTa": roberta, "ALBERT": albert, "SpanBERT": spanbert,
+               "DistilBERT": distilbert}
+mlm_accuracy = {name: metrics.masked_lm_accuracy(model, yardstick)
+                for name, model in pretrainers.items()}
+_, yardstick_ids, yardstick_weights = yardstick.arrays()
+frequent = np.bincount(yardstick_ids[yardstick_weights > 0]).argmax()
+baseline_mlm = float((yardstick_ids[yardstick_weights > 0] == frequent).mean())
+print(format_table([{"model": name, "masked-LM accuracy": value}
+                    for name, value in mlm_accuracy.items()]
+                   + [{"model": f"always {vocabulary[frequent]!r}",
+                       "masked-LM accuracy": baseline_mlm}], float_format=".3f"))
+
+fig, ax = plt.subplots(figsize=(8, 4))
+for name in ("BERT", "RoBERTa", "ALBERT", "SpanBERT"):
+    # RoBERTa's only loss is the masked LM's
+    ax.plot(np.arange(1, PRETRAINING_EPOCHS + 1),
+            histories[name].get("mlm_loss", histories[name]["loss"]), marker="o", label=name)
+ax.plot(np.arange(1, PRETRAINING_EPOCHS + 1), histories["DistilBERT"]["mlm_loss"], marker="o",
+        linestyle="--", label="DistilBERT (student)")
+ax.set(xlabel="epoch", ylabel="masked-LM training loss", xticks=range(1, PRETRAINING_EPOCHS + 1),
+       title="Pretraining under one budget")
+ax.grid(alpha=0.3)
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## Fine-tuning on chapter 10's task
+#
+# Each pretrained encoder gets chapter 10's classifier (`BertClassifier`: dropout and one dense
+# layer on the pooled `[CLS]` vector) and is fine-tuned on the same labelled verses, with the
+# same learning rate and epochs, then scored on the test chapters. The same architecture without
+# pretraining is the floor. Inference time is one forward pass of the fine-tuned classifier on a
+# batch of 64 test verses, the median of 10 passes.
+
+# %%
+train_all, test = data.verse_divisions("train"), data.verse_divisions("test")
+if TEST_VERSES:
+    test = test.subset(TEST_VERSES)
+labelled = train_all.subset(FINE_TUNING_LABELS, seed=0)
+train_inputs = data.pack_segments(labelled.texts, None, SEQUENCE_LENGTH)
+test_inputs = data.pack_segments(test.texts, None, SEQUENCE_LENGTH)
+timing_batch = {k: v[:64] for k, v in test_inputs.items()}
+majority_accuracy = float((test.labels == np.bincount(train_all.labels).argmax()).mean())
+
+encoders = {name: model.encoder for name, model in pretrainers.items()}
+encoders["no pretraining"] = new_encoder()
+fine_tuned, inference_seconds = {}, {}
+for name, encoder in encoders.items():
+    keras.utils.set_random_seed(2019)
+    classifier = BertClassifier(encoder, num_classes=len(train_all.class_names))
+    classifier.compile(optimizer=keras.optimizers.Adam(FINE_TUNING_LEARNING_RATE),
+                       loss=LOSS, metrics=["accuracy"], run_eagerly=RUN_EAGERLY)
+    start = time.perf_counter()
+    classifier.fit(train_inputs, labelled.labels, batch_size=32, epochs=FINE_TUNING_EPOCHS,
+                   verbose=0)
+    _, fine_tuned[name] = classifier.evaluate(test_inputs, test.labels, batch_size=256,
+                                              verbose=0)
+    inference_seconds[name] = timing.inference_seconds(classifier, timing_batch,
+                                                       repeats=TIMING_REPEATS)
+    print(f"{name:<14} test accuracy {fine_tuned[name]:.3f}  (fine-tuned in "
+          f"{time.perf_counter() - start:.0f} s; {1000 * inference_seconds[name]:.1f} ms "
+          "per batch of 64)", flush=True)
+
+# %% [markdown]
+# ## The family in one table
+
+# %%
+table = [{"model": name,
+          "parameters": encoders[name].count_params(),
+          "pretraining s": pretraining_seconds.get(name, 0.0),
+          "masked-LM acc.": mlm_accuracy.get(name, float("nan")),
+          "fine-tuned acc.": fine_tuned[name],
+          "inference ms/batch": 1000 * inference_seconds[name]} for name in encoders]
+print(format_table(table, float_format=".3f"))
+print(f"(majority class: {majority_accuracy:.3f} test accuracy; always "
+      f"{vocabulary[frequent]!r}: {baseline_mlm:.3f} masked-LM accuracy; {ENV['machine']})")
+
+fig, axes = plt.subplots(1, 4, figsize=(16, 3.8))
+names = list(encoders)
+colors = plt.cm.tab10(np.arange(len(names)))
+for ax, key, title in zip(axes, ("parameters", "masked-LM acc.", "fine-tuned acc.",
+                                 "inference ms/batch"),
+                          ("encoder parameters", "masked-LM accuracy (held out)",
+                           "fine-tuned test accuracy", "inference ms per batch of 64"),
+                          strict=True):
+    values = [row[key] for row in table]
+    ax.bar(range(len(names)), np.nan_to_num(values), color=colors)
+    ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
+    ax.set_title(title)
+    if key == "fine-tuned acc.":
+        ax.axhline(majority_accuracy, color="gray", linestyle="--", label="majority class")
+        ax.legend(fontsize=8)
+    if key == "masked-LM acc.":
+        ax.axhline(baseline_mlm, color="gray", linestyle="--",
+                   label=f"always {vocabulary[frequent]!r}")
+        ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **DistilBERT's three numbers**, computed as its paper reports them ("40% smaller, 60% faster,
+# retains 97% of the language understanding"), for this student against this teacher:
+
+# %%
+smaller = 1 - encoders["DistilBERT"].count_params() / encoders["BERT"].count_params()
+faster = inference_seconds["BERT"] / inference_seconds["DistilBERT"] - 1
+retained = fine_tuned["DistilBERT"] / fine_tuned["BERT"]
+print(f"DistilBERT here: {smaller:.0%} smaller, {faster:.0%} faster at inference, "
+      f"retains {retained:.0%} of the teacher's fine-tuned accuracy")
+block = sum(w.size for w in bert.encoder.blocks[0].get_weights())
+print(f"(one block holds {block:,} of the teacher's {encoders['BERT'].count_params():,} "
+      "parameters; the embeddings hold most of the rest)")
+
+# %% [markdown]
+# ## More of the family, in brief
+#
+# - **TinyBERT** (Jiao et al. 2019) distils layer by layer: the student also matches the
+#   teacher's attention matrices and every hidden layer (through a learned projection when the
+#   widths differ), in pretraining *and* again in fine-tuning.
+# - **MobileBERT** (Sun et al. 2020) keeps BERT-large's 24 layers but makes each one thin, with
+#   bottleneck projections in and out of every block, and is distilled from a specially trained
+#   wide teacher; it runs on a phone.
+# - **Domain BERTs** keep BERT's recipe and change the text: BioBERT (Lee et al. 2019, PubMed
+#   abstracts), SciBERT (Beltagy et al. 2019, scientific papers, with its own vocabulary),
+#   ClinicalBERT (clinical notes), FinBERT (financial text), LegalBERT. Pretraining on the
+#   domain's text beats the general model on the domain's tasks, which is this chapter's lesson
+#   about the data, not the architecture.
+
+# %% [markdown]
+# ## What the run shows
+#
+# (Written from the full run's printed numbers.)
+
+# %% [markdown]
+# ## Checks
+#
+# Always: the parameter formulas equal `count_params()`. Full mode: ALBERT has fewer
+# parameters than BERT at the same hidden size; DistilBERT is faster at inference than its
+# teacher and keeps at least 90% of its fine-tuned accuracy.
+
+# %%
+assert formula == counted
+if not FAST:
+    assert counted["ALBERT"] < counted["BERT"], counted
+    assert inference_seconds["DistilBERT"] < inference_seconds["BERT"], inference_seconds
+    assert retained >= 0.9, fine_tuned
+print("all checks passed" if not FAST else "fast mode: ran end to end")
+
+# %% [markdown]
+# ## Summary
+#
+# - RoBERTa: the same model, trained better. New masks every epoch; no next-sentence task.
+# - ALBERT: far fewer parameters for the same hidden size (a factorised embedding, one shared
+#   block), and a pair task that needs coherence rather than topic.
+# - DistilBERT: half the layers, initialised from the teacher and trained on its softened
+#   predictions.
+# - SpanBERT: whole-word spans masked, and each predicted from its boundaries.
+# - Each is a configuration of the same seqkeras code: `BertEncoder(embedding_dim=...,
+#   share_layers=...)`, `BertPretrainer(next_sentence=..., span_boundary=...)`,
+#   `MaskedLMBatches(dynamic=...)`, `DistillationPretrainer(teacher)`.
+#
+# **Next:** this is where the course's history ends for now: from Elman's recurrent network
+# to the models that still sit under today's search engines and classifiers.
+#
+# ## Exercises
+#
+# 1. Give RoBERTa twice the epochs over the same pairs, with static and with dynamic masks.
+#    When does dynamic masking start to matter?
+# 2. Share the layers of ALBERT but keep E = H, then factorise but do not share. Which change
+#    costs more masked-LM accuracy per parameter saved?
+# 3. Distil with only the masked-LM loss ($\alpha_{ce} = \alpha_{cos} = 0$): how much of the
+#    student's accuracy came from the teacher?
+# 4. Score SpanBERT on span-masked held-out pairs instead of the token-masked yardstick. Does
+#    the ranking of the models change?
+
+# %%
+publish_results("11_bert_family", {
+    **{f"parameters, {row['model']}": row["parameters"] for row in table},
+    **{f"pretraining s, {name}": round(seconds, 1)
+       for name, seconds in pretraining_seconds.items()},
+    **{f"masked-LM accuracy, {name}": round(value, 4) for name, value in mlm_accuracy.items()},
+    "masked-LM accuracy, most frequent token": round(baseline_mlm, 4),
+    **{f"fine-tuned accuracy, {name}": round(value, 4) for name, value in fine_tuned.items()},
+    "fine-tuned accuracy, majority class": round(majority_accuracy, 4),
+    **{f"inference ms/batch, {name}": round(1000 * value, 2)
+       for name, value in inference_seconds.items()},
+    "tokens ever masked, static": round(coverage[False], 4),
+    "tokens ever masked, dynamic": round(coverage[True], 4),
+    **{f"pair accuracy, {row['trained on']}, {key[12:]}": round(value, 4)
+       for row in pair_table for key, value in row.items() if key != "trained on"},
+    "DistilBERT smaller": round(smaller, 4),
+    "DistilBERT faster": round(faster, 4),
+    "DistilBERT retained": round(retained, 4),
+}, fast=FAST)
