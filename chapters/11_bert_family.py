@@ -74,8 +74,8 @@ VALIDATION_PAIRS = 64 if FAST else 1_024
 HIDDEN, NUM_LAYERS, NUM_HEADS = (32, 2, 2) if FAST else (64, 2, 2)
 ALBERT_EMBEDDING = 8 if FAST else 16
 # chapter 10's task
-FINE_TUNING_LABELS = 32 if FAST else 1_000
-FINE_TUNING_EPOCHS = 1 if FAST else 4
+FINE_TUNING_LABELS = 32 if FAST else 200  # chapter 10's smallest budget
+FINE_TUNING_EPOCHS = 1 if FAST else 10
 FINE_TUNING_LEARNING_RATE = 3e-4
 TEST_VERSES = 64 if FAST else None  # None: the whole test split
 # a few steps run faster eagerly than traced into a graph first
@@ -177,6 +177,7 @@ bert = pretrain("BERT", BertPretrainer(new_encoder()),
                                      dynamic=False, targets={"nsp": pairs["next"][1]}),
                 loss={"mlm": LOSS, "nsp": LOSS})
 
+
 # %% [markdown]
 # ## RoBERTa: dynamic masking, no next sentence
 #
@@ -219,6 +220,7 @@ roberta = pretrain("RoBERTa", BertPretrainer(new_encoder(), next_sentence=False)
                    data.MaskedLMBatches(pairs["consecutive"][0], token_masking, BATCH_SIZE,
                                         dynamic=True),
                    loss=LOSS)
+
 
 # %% [markdown]
 # ## ALBERT: fewer parameters, sentence order
@@ -267,6 +269,7 @@ albert = pretrain("ALBERT", BertPretrainer(albert_encoder),
                   data.MaskedLMBatches(pairs["order"][0], token_masking, BATCH_SIZE,
                                        dynamic=False, targets={"nsp": pairs["order"][1]}),
                   loss={"mlm": LOSS, "nsp": LOSS})
+
 
 # %% [markdown]
 # **NSP against SOP** (ALBERT, table 5). Each model's pair head is scored on held-out pairs of
@@ -364,6 +367,7 @@ print(f"teacher: {bert.encoder.num_layers} layers, student: "
 pretrain("DistilBERT", distiller,
          data.MaskedLMBatches(pairs["consecutive"][0], token_masking, BATCH_SIZE, dynamic=True))
 distilbert = distiller.student
+bert.trainable = True  # the distiller froze its teacher; BERT is fine-tuned below
 
 # %% [markdown]
 # ## The masked-LM yardstick

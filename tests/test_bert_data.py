@@ -233,3 +233,19 @@ def test_bible_chapters_group_each_splits_verses_in_order():
     assert [text for chapter in chapters for text in chapter] == [v.text for v in verses]
     assert len(chapters) == len({(v.book, v.chapter) for v in verses})
     assert chapters[0][0] == verses[0].text
+
+
+def test_pack_segments_equals_keras_hub_multi_segment_packer():
+    verses = [v.text for v in data.load_bible("kjv", "validation")[:400]]
+    tokenizer = data.wordpiece_tokenizer()
+    ids = {token: i for i, token in enumerate(VOCAB)}
+    for length in (9, 24, 48, 128):  # most pairs truncated ... none truncated
+        for second in (verses[1::2], None):
+            ours = pack_segments(verses[0::2], second, sequence_length=length)
+            packer = keras_hub.layers.MultiSegmentPacker(
+                length, start_value=ids["[CLS]"], end_value=ids["[SEP]"], pad_value=0)
+            inputs = (tokenizer(verses[0::2]),) if second is None else (
+                tokenizer(verses[0::2]), tokenizer(second))
+            token_ids, segment_ids = packer(inputs)
+            np.testing.assert_array_equal(ours["token_ids"], np.asarray(token_ids))
+            np.testing.assert_array_equal(ours["segment_ids"], np.asarray(segment_ids))

@@ -63,7 +63,8 @@ class DistillationPretrainer(_BuiltOnLoad, keras.Model):
     extra targets. The logs carry each term and the student's masked-LM accuracy.
 
     Args:
-        teacher: a trained ``BertPretrainer``; it is frozen.
+        teacher: a trained ``BertPretrainer``; it is frozen (``trainable = False``: set it
+            back to fine-tune the teacher afterwards).
         student: a ``BertPretrainer`` (default: ``distil_student`` of the teacher's encoder,
             without a next-sentence head, its masked-LM head copied from the teacher's).
         temperature: T (DistilBERT: 2).
