@@ -331,8 +331,8 @@ plt.show()
 
 # %% [markdown]
 # The sampled spans are shorter than the distribution's mean: a verse pair of 48 WordPieces has
-# a budget of about 6 masked tokens, and a span is cut when it reaches the budget or the end of
-# its segment.
+# at most 45 tokens that can be masked, so a budget of 15% of them leaves room for few spans,
+# and a span is cut when it reaches the budget or the end of its segment.
 #
 # **The span-boundary objective (SBO, section 3.2).** Each token $x_i$ of a span
 # $(x_s, \dots, x_e)$ is also predicted from the two tokens just *outside* the span and its

@@ -9,18 +9,24 @@ import keras
 import numpy as np
 
 
+def timed_call(function, warmup=2):
+    """``function`` wrapped to return its wall time in seconds, after ``warmup`` untimed calls
+    (tracing and compilation)."""
+    for _ in range(warmup):
+        function()
+
+    def timed():
+        start = time.perf_counter()
+        function()
+        return time.perf_counter() - start
+
+    return timed
+
+
 def timed_training_step(model, x, y, warmup=2):
     """A function that runs one ``train_on_batch`` of a compiled model and returns its wall
     time in seconds, after ``warmup`` untimed steps (tracing and compilation)."""
-    for _ in range(warmup):
-        model.train_on_batch(x, y)
-
-    def step():
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        return time.perf_counter() - start
-
-    return step
+    return timed_call(lambda: model.train_on_batch(x, y), warmup)
 
 
 def training_step_seconds(layer_output, batch, length, width, repeats=5, seed=0):
@@ -55,11 +61,5 @@ def training_step_seconds(layer_output, batch, length, width, repeats=5, seed=0)
 def inference_seconds(model, inputs, repeats=10, warmup=2):
     """Median wall time of ``model.predict_on_batch(inputs)``, in seconds, after ``warmup``
     untimed calls (tracing and compilation): the "inference time per batch" of chapter 11."""
-    for _ in range(warmup):
-        model.predict_on_batch(inputs)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.predict_on_batch(inputs)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    forward = timed_call(lambda: model.predict_on_batch(inputs), warmup)
+    return float(np.median([forward() for _ in range(repeats)]))

@@ -66,8 +66,8 @@ def _round_robin_lengths(first_lengths, second_lengths, budget):
 def pack_segments(first, second=None, sequence_length=128, tokenizer=None):
     """Tokenise and pack sentences for BERT: ``[CLS] A [SEP]`` or ``[CLS] A [SEP] B [SEP]``.
 
-    The packing equals keras_hub's ``MultiSegmentPacker`` (tested), done in NumPy: it is ten
-    times faster on a CPU.
+    The packing equals keras_hub's ``MultiSegmentPacker`` (tested), done in NumPy: on a 2-core
+    CPU, 5,952 pairs took 5.2 s this way against 13.2 s through the packer.
 
     Args:
         first: list of strings, segment A of each example.
