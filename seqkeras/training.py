@@ -53,7 +53,8 @@ class TrainingRun:
 
 
 def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
-        learning_rate=3e-3, clipnorm=1.0, verbose=2, callbacks=(), optimizer=None) -> TrainingRun:
+        learning_rate=3e-3, clipnorm=1.0, verbose=2, callbacks=(), optimizer=None,
+        run_eagerly=False) -> TrainingRun:
     """Compile ``model`` with Adam(``learning_rate``, ``clipnorm``) and train it, timing epochs.
 
     Args:
@@ -69,6 +70,8 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
         verbose: 2 prints a line per epoch; 0 prints nothing (add ``PrintEvery``).
         callbacks: more Keras callbacks.
         optimizer: a Keras optimizer to use instead (then learning_rate and clipnorm are unused).
+        run_eagerly: skip compiling the train and test steps; faster for a handful of steps
+            (the chapters' fast modes), far slower for real training.
 
     Returns:
         A ``TrainingRun``.
@@ -76,7 +79,7 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
     timer = EpochTimer()
     if optimizer is None:
         optimizer = keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
-    model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
+    model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics), run_eagerly=run_eagerly)
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs,
                         validation_data=validation_data, verbose=verbose,
                         callbacks=[timer, *callbacks])
@@ -84,20 +87,22 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
 
 
 def fit_translation(model, train, validation, epochs, batch_size=64, learning_rate=3e-3,
-                    verbose=2, optimizer=None, label_smoothing=0.0) -> TrainingRun:
+                    verbose=2, optimizer=None, label_smoothing=0.0,
+                    run_eagerly=False) -> TrainingRun:
     """Teacher-forced training of a translation model on ``TranslationBatch`` arrays.
 
     The loss is the cross-entropy of each next target word, averaged over real (non-padding)
     target positions: ``SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)``, or
     with ``label_smoothing`` > 0 ``losses.SmoothedCrossEntropy`` (then the logged losses are the
     smoothed ones, higher than the plain cross-entropy). ``optimizer`` replaces the default
-    Adam(learning_rate, clipnorm=1), e.g. to use ``schedules.TransformerSchedule``.
+    Adam(learning_rate, clipnorm=1), e.g. to use ``schedules.TransformerSchedule``;
+    ``run_eagerly`` is ``fit``'s.
     """
     loss = (SmoothedCrossEntropy(label_smoothing) if label_smoothing
             else keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
     return fit(model, train.inputs, train.target_ids, (validation.inputs, validation.target_ids),
                epochs, loss, batch_size=batch_size, learning_rate=learning_rate, verbose=verbose,
-               optimizer=optimizer)
+               optimizer=optimizer, run_eagerly=run_eagerly)
 
 
 def fit_pretraining(model, batches, epochs, validation=None, verbose=2) -> TrainingRun:

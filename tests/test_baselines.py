@@ -5,6 +5,8 @@ import pytest
 
 from seqkeras import baselines, data
 
+pytestmark = pytest.mark.backend_independent  # Makefile: TensorFlow pass only
+
 
 @pytest.fixture(scope="module")
 def corpus():

@@ -16,6 +16,8 @@ from seqkeras.data import (
     word_starts,
 )
 
+pytestmark = pytest.mark.backend_independent  # Makefile: TensorFlow pass only
+
 VOCAB = data.load_wordpiece_vocabulary()
 IDS = {token: i for i, token in enumerate(VOCAB)}
 PAD, CLS, SEP, MASK = IDS["[PAD]"], IDS["[CLS]"], IDS["[SEP]"], IDS["[MASK]"]

@@ -6,6 +6,8 @@ import pytest
 from seqkeras import data
 from seqkeras.data import corpora
 
+pytestmark = pytest.mark.backend_independent  # Makefile: TensorFlow pass only
+
 
 def test_every_bundled_file_matches_its_checksum():
     listed = data.verify_checksums()
@@ -190,3 +192,14 @@ def test_sunspot_windows_split_at_the_test_year_and_scale_by_the_training_part()
                                series[windows.test_start:], rtol=1e-6)
     with pytest.raises(ValueError, match="test_start_year must be in"):
         data.sunspot_windows(test_start_year=1710)
+
+
+def test_load_translation_task_truncates_each_split_and_fits_the_length():
+    task = data.load_translation_task(12, min_count=2, max_train_pairs=300, max_test_pairs=20,
+                                      max_validation_pairs=30)
+    assert (len(task.train), len(task.validation), len(task.test)) == (300, 30, 20)
+    assert task.train.source_ids.shape == (300, 12)
+    full = data.load_translation_task(12, min_count=2, max_train_pairs=300)
+    assert len(full.validation) > 30 and full.validation.sources[:30] == task.validation.sources
+    for de, en in zip(task.train.sources, task.train.references, strict=True):
+        assert len(data.tokenize(de)) <= 12 and len(data.tokenize(en)) <= 11

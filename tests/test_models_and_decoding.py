@@ -99,3 +99,8 @@ def test_training_fit_compiles_trains_and_times_epochs(rng, capsys):
     assert run.model.optimizer.clipnorm == 1.0
     printed = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in printed] == ["epoch    2", "epoch    4"]
+    assert not run.model.run_eagerly
+    eager = training.fit(models.rnn_forecaster(ElmanCell(4), num_features=2), x, y[:, None],
+                         validation_data=None, epochs=1, loss="mse", verbose=0,
+                         run_eagerly=True)
+    assert eager.model.run_eagerly and len(eager.history["loss"]) == 1

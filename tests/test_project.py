@@ -14,6 +14,8 @@ import yaml
 from course import notebooks, readme
 from course import syllabus as syl
 
+pytestmark = pytest.mark.backend_independent  # Makefile: TensorFlow pass only
+
 ROOT = Path(__file__).resolve().parents[1]
 PLANNED = ["01_elman_rnn", "02_lstm", "03_gru", "04_bidirectional_deep_rnn", "05_seq2seq",
            "06_bahdanau_attention", "07_attention_family", "08_transformer",
@@ -83,8 +85,10 @@ def test_course_list_shows_every_chapter_and_its_status():
     assert all(("ready" in line) != ("planned" in line) for line in chapters), out
 
 
+@pytest.mark.jax_pass_only
 def test_course_run_executes_a_chapter_and_reports_its_results():
-    """Chapter 1 in fast mode through the course command, on this pass's Keras backend."""
+    """Chapter 1 in fast mode through the course command, on this pass's Keras backend (JAX in
+    the Makefile: nbval already runs every chapter on TensorFlow)."""
     result = subprocess.run([sys.executable, "-m", "course", "run", "01"], cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:]

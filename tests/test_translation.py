@@ -25,11 +25,13 @@ PAIRS = [("Wie konntest du nur?", "How could you?"),
 
 # --- text preparation -------------------------------------------------------------------------
 
+@pytest.mark.backend_independent
 def test_tokenize_keeps_apostrophes_and_splits_punctuation():
     assert tokenize("Don't, Tom's (car)!") == ["don't", ",", "tom's", "(", "car", ")", "!"]
     assert detokenize(["don't", ",", "tom's", "(", "car", ")", "!"]) == "don't, tom's (car)!"
 
 
+@pytest.mark.backend_independent
 def test_vocabulary_ids_special_tokens_and_unknown_words():
     vocab = WordVocabulary([e for _, e in PAIRS], min_count=2)
     assert vocab.tokens[:4] == ["[PAD]", "[UNK]", "[START]", "[END]"]
@@ -43,6 +45,7 @@ def test_vocabulary_ids_special_tokens_and_unknown_words():
         WordVocabulary(["", " "])
 
 
+@pytest.mark.backend_independent
 def test_encode_pairs_shifts_targets_for_teacher_forcing():
     de = WordVocabulary([d for d, _ in PAIRS], min_count=1)
     en = WordVocabulary([e for _, e in PAIRS], min_count=1)
@@ -75,6 +78,7 @@ BLEU_CASES = {
 }
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("case", BLEU_CASES)
 def test_corpus_bleu_equals_sacrebleu(case):
     hypotheses, references = BLEU_CASES[case]
@@ -82,6 +86,7 @@ def test_corpus_bleu_equals_sacrebleu(case):
     assert abs(metrics.corpus_bleu(hypotheses, references) - expected) <= 0.01
 
 
+@pytest.mark.backend_independent
 def test_corpus_bleu_on_real_sentences_equals_sacrebleu():
     from seqkeras.data import load_sentence_pairs
     pairs = load_sentence_pairs("test")[:300]
@@ -93,6 +98,7 @@ def test_corpus_bleu_on_real_sentences_equals_sacrebleu():
     assert abs(metrics.corpus_bleu(hypotheses, references) - expected) <= 0.01
 
 
+@pytest.mark.backend_independent
 def test_bleu_by_length_scores_each_bucket_on_its_own_sentences():
     references = ["a b c d", "a b c d e f", "x y z w v u t", "p q"]
     translations = {"copy": list(references), "half": ["a b c d", "a b", "x y z w v u t", "q"]}
@@ -106,6 +112,7 @@ def test_bleu_by_length_scores_each_bucket_on_its_own_sentences():
     assert rows[0]["half"] != rows[1]["half"]
 
 
+@pytest.mark.backend_independent
 def test_corpus_bleu_rejects_mismatched_lists():
     with pytest.raises(ValueError, match="one reference per hypothesis"):
         metrics.corpus_bleu(["a"], ["a", "b"])
@@ -146,6 +153,7 @@ def enumerate_best(next_log_probs, max_length):
     return best
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("seed", range(6))
 def test_beam_width_one_is_greedy(seed):
     model = toy_model(seed)
@@ -155,6 +163,7 @@ def test_beam_width_one_is_greedy(seed):
     assert beam[0][0] == greedy[0] and abs(beam[0][1] - greedy[1]) < 1e-9
 
 
+@pytest.mark.backend_independent
 @pytest.mark.parametrize("seed", range(6))
 def test_wide_beam_finds_the_most_probable_sequence(seed):
     model, max_length = toy_model(seed), 4
@@ -166,6 +175,7 @@ def test_wide_beam_finds_the_most_probable_sequence(seed):
     assert all(hypotheses[i][1] >= hypotheses[i + 1][1] for i in range(len(hypotheses) - 1))
 
 
+@pytest.mark.backend_independent
 def test_beam_hypotheses_log_probs_are_sums_and_length_penalty_reranks():
     model = toy_model(3)
     for alpha in (0.0, 1.0):
@@ -178,6 +188,7 @@ def test_beam_hypotheses_log_probs_are_sums_and_length_penalty_reranks():
             assert abs(sequence_log_prob(model, tokens) - log_prob) < 1e-9
 
 
+@pytest.mark.backend_independent
 def test_batched_search_equals_one_sentence_at_a_time():
     models = [toy_model(seed) for seed in range(4)]
 
@@ -191,6 +202,7 @@ def test_batched_search_equals_one_sentence_at_a_time():
     assert greedy == [decoding.greedy_search(m, START, END, 5) for m in models]
 
 
+@pytest.mark.backend_independent
 def test_search_argument_errors():
     with pytest.raises(ValueError, match="beam_width must be a positive integer"):
         decoding.beam_search(toy_model(0), START, END, beam_width=0, max_length=3)
@@ -288,6 +300,7 @@ def test_model_argument_errors():
 
 # --- baseline ----------------------------------------------------------------------------------
 
+@pytest.mark.backend_independent
 def test_word_lexicon_learns_word_translations():
     lexicon = WordLexicon(iterations=10).fit(PAIRS + [("Er ist hier.", "He is here."),
                                                       ("Es ist da.", "It is there.")])

@@ -182,7 +182,8 @@ class TranslationTask:
 
 def load_translation_task(max_length: int = 16, min_count: int = 2,
                           max_train_pairs: int | None = None,
-                          max_test_pairs: int | None = None) -> TranslationTask:
+                          max_test_pairs: int | None = None,
+                          max_validation_pairs: int | None = None) -> TranslationTask:
     """The bundled Ding pairs that fit ``max_length``, German -> English, encoded.
 
     Chapter 5 builds this step by step; later chapters call it. Vocabularies come from the
@@ -192,7 +193,8 @@ def load_translation_task(max_length: int = 16, min_count: int = 2,
         max_length: padded length; sources of at most ``max_length`` tokens and targets of at
             most ``max_length - 1`` are kept.
         min_count: fewest training occurrences for a word to get its own id.
-        max_train_pairs, max_test_pairs: keep only the first pairs of those splits (fast runs).
+        max_train_pairs, max_test_pairs, max_validation_pairs: keep only the first pairs of
+            those splits (fast runs).
     """
     from seqkeras.data.corpora import load_sentence_pairs
 
@@ -200,6 +202,7 @@ def load_translation_task(max_length: int = 16, min_count: int = 2,
               for split in ("train", "validation", "test")}
     splits["train"] = splits["train"][:max_train_pairs]
     splits["test"] = splits["test"][:max_test_pairs]
+    splits["validation"] = splits["validation"][:max_validation_pairs]
     source = WordVocabulary([s for s, _ in splits["train"]], min_count=min_count)
     target = WordVocabulary([t for _, t in splits["train"]], min_count=min_count)
     encoded = {k: encode_pairs(v, source, target, max_length) for k, v in splits.items()}
