@@ -198,6 +198,7 @@ class WordLexicon:
             raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
         self.iterations = iterations
         self.best_translation: dict[str, str] = {}
+        self.translation_probs: dict[tuple[str, str | None], float] = {}
 
     def fit(self, pairs) -> WordLexicon:
         """Estimate t(e | f) from ``(source, target)`` sentence pairs; returns self."""
@@ -222,7 +223,23 @@ class WordLexicon:
             if f is not self.NULL and p > best.get(f, (0.0, ""))[0]:
                 best[f] = (p, e)
         self.best_translation = {f: e for f, (_, e) in best.items()}
+        self.translation_probs = dict(t)
         return self
+
+    def align(self, source: str, target: str) -> list[int | None]:
+        """Model 1's Viterbi alignment: for each target token, the position (0-based, in
+        ``tokenize(source)``) of the source token f maximising t(e | f), or None where the NULL
+        word wins. Under Model 1 the alignments of different target words are independent,
+        so this per-word argmax is the most probable alignment of the whole pair."""
+        if not self.translation_probs:
+            raise ValueError("call fit() before align()")
+        f_words = [self.NULL, *tokenize(source)]
+        alignment = []
+        for e in tokenize(target):
+            scores = [self.translation_probs.get((e, f), 0.0) for f in f_words]
+            best = int(np.argmax(scores))
+            alignment.append(best - 1 if best > 0 else None)
+        return alignment
 
     def translate(self, sentence: str) -> str:
         """The word-for-word translation of one sentence (lower-cased, detokenised)."""

@@ -187,13 +187,14 @@ def translation_log_probs(model, source_ids, banned_ids=(0, 1, 2)):
     """Adapter: a translation model and its source sentences -> a batched ``next_log_probs``.
 
     The source is encoded once (``model.encode``); each call gathers the encodings of the
-    requested sentences, runs ``model.decode`` over the prefixes and keeps the last position.
+    requested sentences and runs ``model.decode(..., last_only=True)`` over the prefixes: only
+    the last position goes through the output softmax.
     ``banned_ids`` (padding, [UNK] and [START] by default) get probability 0: an [UNK] in a
     translation tells a reader nothing, so the decoder takes its best real word instead.
 
     Args:
-        model: a model with ``encode(source_ids)`` and ``decode(decoder_input_ids, encoded)``,
-            e.g. ``seqkeras.models.Seq2Seq``.
+        model: a model with ``encode(source_ids)`` and
+            ``decode(decoder_input_ids, encoded, last_only=True)``, e.g. ``seqkeras.models.Seq2Seq``.
         source_ids: int ``(num_sources, S)``.
 
     Returns:
@@ -207,7 +208,7 @@ def translation_log_probs(model, source_ids, banned_ids=(0, 1, 2)):
     def next_log_probs(source_index, prefixes):
         index = ops.convert_to_tensor(np.asarray(source_index, dtype="int32"))
         rows = tuple(ops.take(x, index, axis=0) for x in encoded)
-        logits = model.decode(ops.convert_to_tensor(prefixes), rows)
+        logits = model.decode(ops.convert_to_tensor(prefixes), rows, last_only=True)
         logits = ops.convert_to_numpy(ops.cast(logits[:, -1], "float32")).astype("float64")
         logits[:, list(banned_ids)] = -np.inf
         logits -= logits.max(axis=-1, keepdims=True)
@@ -220,15 +221,22 @@ def translate(model, source_ids, target_vocab, beam_width=1, max_length=20,
               length_penalty=0.0, batch_size=200):
     """Translate every row of ``source_ids``: greedy (``beam_width=1``) or beam search.
 
+    Sentences are decoded ``batch_size`` at a time, grouped by source length: a batch stops
+    when its longest translation ends, so short sentences do not wait for long ones.
+
     Returns:
-        A list of ``(text, log_prob)``, one per source sentence: the best hypothesis decoded
-        with ``target_vocab`` and its total log-probability.
+        A list of ``(text, log_prob)``, one per source sentence, in the order of
+        ``source_ids``: the best hypothesis decoded with ``target_vocab`` and its total
+        log-probability.
     """
     source_ids = np.asarray(source_ids, dtype="int32")
     start_id, end_id = target_vocab.start_id, target_vocab.end_id
-    results = []
+    order = np.argsort((source_ids != 0).sum(axis=1), kind="stable")
+    results = [None] * len(source_ids)
     for first in range(0, len(source_ids), batch_size):
-        chunk = source_ids[first:first + batch_size]
+        rows = order[first:first + batch_size]
+        chunk = source_ids[rows]
+        chunk = chunk[:, :max(1, int((chunk != 0).sum(axis=1).max()))]  # drop all-padding columns
         next_log_probs = translation_log_probs(model, chunk)
         if beam_width == 1:
             best = batch_greedy_search(next_log_probs, len(chunk), start_id, end_id, max_length)
@@ -236,5 +244,6 @@ def translate(model, source_ids, target_vocab, beam_width=1, max_length=20,
             best = [hypotheses[0] for hypotheses in batch_beam_search(
                 next_log_probs, len(chunk), start_id, end_id, beam_width, max_length,
                 length_penalty)]
-        results += [(target_vocab.decode(tokens), log_prob) for tokens, log_prob in best]
+        for row, (tokens, log_prob) in zip(rows, best, strict=True):
+            results[row] = (target_vocab.decode(tokens), log_prob)
     return results

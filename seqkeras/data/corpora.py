@@ -12,7 +12,8 @@ from importlib import resources
 
 import numpy as np
 
-BIBLE_TRANSLATIONS = {"kjv": "King James Version", "web": "World English Bible"}
+BIBLE_TRANSLATIONS = {"kjv": "King James Version", "web": "World English Bible",
+                      "lsg": "Louis Segond 1910 (French)"}
 SPLITS = ("train", "validation", "test")
 
 # The Bible is split by chapter (1,189 chapters): within every run of 20 consecutive chapters,
@@ -104,8 +105,8 @@ def load_bible(translation: str = "kjv", split: str | None = None) -> list[Verse
     """Verses of a public-domain Bible translation, in canonical order.
 
     Args:
-        translation: ``"kjv"`` (King James Version, 31,102 verses) or ``"web"``
-            (World English Bible, the same verse numbering).
+        translation: ``"kjv"`` (King James Version, 31,102 verses), ``"web"`` (World English
+            Bible) or ``"lsg"`` (Louis Segond 1910, French), all with the same verse numbering.
         split: ``None`` for all verses, or ``"train"``/``"validation"``/``"test"``: a fixed
             split by chapter (about 90/5/5), identical for every translation.
 
@@ -144,29 +145,30 @@ def bible_text(translation: str = "kjv", split: str | None = None) -> str:
     return "\n".join(v.text for v in load_bible(translation, split)) + "\n"
 
 
-@cache
-def _pairs() -> tuple[tuple[str, str, str], ...]:
-    return tuple(tuple(line.split("\t")) for line in _read_text("ding_de_en.tsv.xz").splitlines())
+def load_parallel_verses(split: str | None = None, source: str = "lsg", target: str = "kjv"
+                         ) -> list[tuple[str, str]]:
+    """The same verses in two translations, as ``(source text, target text)`` pairs.
 
-
-def load_sentence_pairs(split: str | None = None, max_words: int | None = None
-                        ) -> list[tuple[str, str]]:
-    """German-English example sentences from the Ding dictionary (GPL-2+).
+    The bundled translations share the KJV's numbering (book, chapter, verse), so verse k of one
+    is verse k of the other; the split is ``load_bible``'s, by chapter, so a verse held out here is
+    held out in every chapter of the course. The default, Louis Segond 1910 (French) against the
+    KJV, is the translation corpus of chapters 5-8.
 
     Args:
-        split: ``None`` for all pairs, or ``"train"``/``"validation"``/``"test"``
-            (a fixed 90/5/5 split made once by ``course/data/build.py``).
-        max_words: keep only pairs whose both sides have at most this many words.
+        split: ``None`` for all 31,102 verses, or ``"train"``/``"validation"``/``"test"``.
+        source, target: two different keys of ``BIBLE_TRANSLATIONS``.
 
     Returns:
-        A list of ``(german, english)`` pairs, deduplicated.
+        A list of ``(source, target)`` verse texts, in canonical order.
     """
-    _check_split(split)
-    if max_words is not None and max_words < 1:
-        raise ValueError(f"max_words must be a positive integer or None, got {max_words!r}")
-    return [(de, en) for s, de, en in _pairs()
-            if (split is None or s == split)
-            and (max_words is None or max(len(de.split()), len(en.split())) <= max_words)]
+    if source == target:
+        raise ValueError(f"source and target must be different translations, got {source!r} twice")
+    source_verses, target_verses = load_bible(source, split), load_bible(target, split)
+    for s, t in zip(source_verses, target_verses, strict=True):
+        if (s.book, s.chapter, s.verse) != (t.book, t.chapter, t.verse):
+            raise ValueError(f"{source} and {target} are not verse-aligned at "
+                             f"{s.book}:{s.chapter}:{s.verse}")
+    return [(s.text, t.text) for s, t in zip(source_verses, target_verses, strict=True)]
 
 
 def load_sunspots() -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,8 @@
 """Text preparation for translation: word tokens, a vocabulary per language, padded id arrays.
 
-The sentence pairs are short (a median of 8 words) and the corpus small (14,356 training pairs),
-so the chapters work with lower-cased words and punctuation marks as tokens and a vocabulary of
-the words seen at least twice; rarer words become ``[UNK]``.
+The corpus is the Bible in French (Louis Segond 1910) and English (KJV), verse by verse. The
+chapters work with lower-cased words and punctuation marks as tokens and a vocabulary of the
+words seen at least ``min_count`` times; rarer words become ``[UNK]``.
 """
 
 from __future__ import annotations
@@ -16,14 +16,19 @@ import numpy as np
 PAD, UNK, START, END = "[PAD]", "[UNK]", "[START]", "[END]"
 SPECIAL_TOKENS = (PAD, UNK, START, END)
 
-# A word keeps its inner apostrophes (don't, today's); every other punctuation mark is a token.
-_TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+# French elision is a word of its own (l'éternel -> l' éternel, qu'il -> qu' il), as in the
+# Moses tokenizer's French rules; any other word keeps its inner apostrophes (don't, lord's);
+# every other punctuation mark is a token.
+_TOKEN = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’](?=\w)"
+                    r"|\w+(?:['’]\w+)*|[^\w\s]")
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:)\]}»“]|['’]s\b)")
-_NO_SPACE_AFTER = re.compile(r"([(\[{«„]) ")
+_NO_SPACE_AFTER = re.compile(r"([(\[{«„]|\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]) ")
 
 
 def tokenize(sentence: str) -> list[str]:
-    """Lower-cased word and punctuation tokens: ``"Wie geht's?"`` -> ``["wie", "geht's", "?"]``."""
+    """Lower-cased word and punctuation tokens: ``"L'Éternel te bénira."`` ->
+    ``["l'", "éternel", "te", "bénira", "."]``; ``"the LORD's house"`` -> ``["the", "lord's",
+    "house"]``."""
     return _TOKEN.findall(sentence.lower())
 
 
@@ -47,9 +52,9 @@ class WordVocabulary:
 
     Example:
 
-    >>> english = WordVocabulary([en for de, en in train_pairs], min_count=2)
-    >>> english.decode(english.encode("How could you?"))
-    'how could you?'
+    >>> english = WordVocabulary([en for fr, en in train_pairs], min_count=2)
+    >>> english.decode(english.encode("Jesus wept."))
+    'jesus wept.'
     """
 
     def __init__(self, sentences, min_count: int = 2, max_size: int | None = None):
@@ -138,7 +143,7 @@ def encode_pairs(pairs, source_vocab: WordVocabulary, target_vocab: WordVocabula
 
     Raises:
         ValueError: for an empty sentence, or one too long for ``max_length`` (filter the pairs
-            first, e.g. ``load_sentence_pairs(split, max_words=...)``).
+            first, e.g. with ``fits``).
     """
     if not pairs:
         raise ValueError("pairs is empty")
@@ -170,7 +175,12 @@ def fits(pair, max_length: int = 16) -> bool:
 
 @dataclass
 class TranslationTask:
-    """The German -> English task of chapters 5-8: vocabularies and the three encoded splits."""
+    """The French -> English task of chapters 5-8: vocabularies and the three encoded splits.
+
+    ``train`` and ``validation`` hold the verses of at most ``max_length - 1`` tokens (padded to
+    ``max_length``); ``test`` holds the test verses of every length up to a longer limit (padded
+    to ``test.source_ids.shape[1]``), so that quality can be measured past the training length.
+    """
 
     source_vocab: WordVocabulary
     target_vocab: WordVocabulary
@@ -180,31 +190,53 @@ class TranslationTask:
     max_length: int
 
 
-def load_translation_task(max_length: int = 16, min_count: int = 2,
+def load_translation_task(max_tokens: int = 30, max_test_tokens: int = 60, min_count: int = 2,
+                          max_target_vocabulary: int | None = None,
                           max_train_pairs: int | None = None,
                           max_test_pairs: int | None = None,
                           max_validation_pairs: int | None = None) -> TranslationTask:
-    """The bundled Ding pairs that fit ``max_length``, German -> English, encoded.
+    """Louis Segond 1910 (French) -> King James Version (English), verse by verse, encoded.
 
-    Chapter 5 builds this step by step; later chapters call it. Vocabularies come from the
-    training pairs only (words seen at least ``min_count`` times).
+    Chapter 5 builds this step by step; later chapters call it. The splits are the course's
+    Bible splits (``data.load_bible``), so no chapter trains on a verse another one tests on.
+    Training and validation keep the verses whose two sides have at most ``max_tokens`` tokens
+    (Bahdanau et al.'s "RNNsearch-30" trained on sentences of at most 30 words); the test split
+    keeps every verse up to ``max_test_tokens``, to score translations longer than any seen in
+    training. Vocabularies come from the training pairs only.
 
     Args:
-        max_length: padded length; sources of at most ``max_length`` tokens and targets of at
-            most ``max_length - 1`` are kept.
+        max_tokens: longest training and validation verse, in tokens, on either side.
+        max_test_tokens: longest test verse, in tokens, on either side (at least max_tokens).
         min_count: fewest training occurrences for a word to get its own id.
+        max_target_vocabulary: cap on the English vocabulary's size (special tokens included),
+            or None. It sets the cost of the output softmax, most of a training step; the
+            source vocabulary costs one embedding lookup a word and is not capped.
         max_train_pairs, max_test_pairs, max_validation_pairs: keep only the first pairs of
-            those splits (fast runs).
-    """
-    from seqkeras.data.corpora import load_sentence_pairs
+            those splits (fast runs); the test pairs are then taken evenly across lengths.
 
-    splits = {split: [p for p in load_sentence_pairs(split) if fits(p, max_length)]
-              for split in ("train", "validation", "test")}
+    Returns:
+        A ``TranslationTask`` whose ``max_length`` is ``max_tokens + 1``, the training arrays'
+        padded length (the target needs one slot for [START] or [END]).
+    """
+    from seqkeras.data.corpora import load_parallel_verses
+
+    for name, value in (("max_tokens", max_tokens), ("max_test_tokens", max_test_tokens)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if max_test_tokens < max_tokens:
+        raise ValueError(f"max_test_tokens ({max_test_tokens}) must be at least max_tokens "
+                         f"({max_tokens})")
+    limits = {"train": max_tokens, "validation": max_tokens, "test": max_test_tokens}
+    splits = {split: [p for p in load_parallel_verses(split) if fits(p, limit + 1)]
+              for split, limit in limits.items()}
     splits["train"] = splits["train"][:max_train_pairs]
-    splits["test"] = splits["test"][:max_test_pairs]
     splits["validation"] = splits["validation"][:max_validation_pairs]
-    source = WordVocabulary([s for s, _ in splits["train"]], min_count=min_count)
-    target = WordVocabulary([t for _, t in splits["train"]], min_count=min_count)
-    encoded = {k: encode_pairs(v, source, target, max_length) for k, v in splits.items()}
+    if max_test_pairs is not None and max_test_pairs < len(splits["test"]):
+        by_length = sorted(splits["test"], key=lambda pair: len(tokenize(pair[0])))
+        chosen = np.linspace(0, len(by_length) - 1, max_test_pairs).round().astype(int)
+        splits["test"] = [by_length[i] for i in sorted(set(chosen))]
+    source = WordVocabulary([s for s, _ in splits["train"]], min_count)
+    target = WordVocabulary([t for _, t in splits["train"]], min_count, max_target_vocabulary)
+    encoded = {k: encode_pairs(v, source, target, limits[k] + 1) for k, v in splits.items()}
     return TranslationTask(source, target, encoded["train"], encoded["validation"],
-                           encoded["test"], max_length)
+                           encoded["test"], max_tokens + 1)

@@ -94,7 +94,7 @@ class Transformer(EncoderDecoder):
             z = self.encoder_norm(z)
         return ((z, source_mask), weights) if return_weights else (z, source_mask)
 
-    def decode(self, decoder_input_ids, encoded, return_weights=False):
+    def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False):
         z, source_mask = encoded
         y, weights = self.embed(self.target_embedding, decoder_input_ids), []
         for block in self.decoder_blocks:
@@ -105,6 +105,8 @@ class Transformer(EncoderDecoder):
                 weights.append(cross_weights)
         if self.normalize_first:
             y = self.decoder_norm(y)
+        if last_only:
+            y = y[:, -1:]
         logits = self.logits(self.dropout_layer(y))
         return (logits, weights) if return_weights else logits
 

@@ -7,7 +7,9 @@ Both are ``keras.Model`` subclasses with the same interface, so training, decodi
   teacher-forced form used by ``fit``: position i sees the source and y_0..y_i, predicts y_{i+1};
 - ``model.encode(source_ids)`` -> a tuple of tensors with the batch first (what the decoder needs
   from the source), computed once per sentence when decoding;
-- ``model.decode(decoder_input_ids, encoded)`` -> logits.
+- ``model.decode(decoder_input_ids, encoded)`` -> logits; with ``last_only=True`` only the last
+  position's, ``(batch, 1, target_vocab_size)``: decoding needs no more, and the output softmax
+  is most of the cost.
 
 Id 0 is padding in both languages (``seqkeras.data.translation.WordVocabulary``); the
 embeddings mask it, so the encoders' final states are those of each sentence's last real word.
@@ -124,10 +126,12 @@ class Seq2Seq(EncoderDecoder):
             states += [h, c]
         return tuple(states)
 
-    def decode(self, decoder_input_ids, encoded):
+    def decode(self, decoder_input_ids, encoded, last_only=False):
         y = self.dropout_layer(self.target_embedding(decoder_input_ids))
         for k, layer in enumerate(self.decoder_layers):
             y, _, _ = layer(y, initial_state=list(encoded[2 * k:2 * k + 2]))
+        if last_only:
+            y = y[:, -1:]
         return self.logits(self.dropout_layer(y))
 
     def get_config(self):
@@ -206,9 +210,11 @@ class AttentionSeq2Seq(EncoderDecoder):
         attentional = self.attentional(ops.concatenate([context, states], axis=-1))
         return self.logits(self.dropout_layer(attentional))
 
-    def decode(self, decoder_input_ids, encoded, return_weights=False):
+    def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False):
         annotations, source_mask, _, _ = encoded
         states = self.decoder_states(decoder_input_ids, encoded)
+        if last_only:
+            states = states[:, -1:]
         context, weights = self.attention(states, annotations, values_mask=source_mask)
         logits = self.output_logits(context, states)
         return (logits, weights) if return_weights else logits
@@ -248,9 +254,12 @@ class HardAttentionSeq2Seq(AttentionSeq2Seq):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def decode(self, decoder_input_ids, encoded, return_weights=False, training=False):
+    def decode(self, decoder_input_ids, encoded, return_weights=False, training=False,
+               last_only=False):
         annotations, source_mask, _, _ = encoded
         states = self.decoder_states(decoder_input_ids, encoded)
+        if last_only:
+            states = states[:, -1:]
         _, alpha = self.attention(states, annotations, values_mask=source_mask)
         log_alpha = ops.log(ops.maximum(alpha, 1e-9))
         if training:
