@@ -155,14 +155,15 @@ def corpus_bleu(hypotheses, references, max_order: int = 4) -> float:
     return brevity_penalty * math.exp(sum(log_precisions) / max_order)
 
 
-def bleu_by_length(translations, references, lengths, edges=(1, 5, 8, 11, 17)):
+def bleu_by_length(translations, references, lengths, edges=(1, 11, 21, 31, 41, 51, 61)):
     """Corpus BLEU of each system on the sentences whose length falls in each bucket.
 
     Args:
         translations: ``{system name: list of hypotheses}``, each list aligned with references.
         references: the references, as for ``corpus_bleu``.
         lengths: one integer per sentence, e.g. the source's number of tokens.
-        edges: increasing bucket boundaries; bucket k is [edges[k], edges[k+1]).
+        edges: increasing bucket boundaries; bucket k is [edges[k], edges[k+1]). The default
+            buckets of ten tokens reach 60, twice the training length of chapters 5-8.
 
     Returns:
         One row per non-empty bucket, ready for ``utils.format_table`` and
@@ -200,3 +201,35 @@ def masked_lm_accuracy(model, batches) -> float:
     if total == 0:
         raise ValueError("the batches hold no masked token")
     return correct / total
+
+
+def alignment_agreement(attention_weights, alignments) -> tuple[float, float]:
+    """How often attention's most weighted source position is a reference alignment's.
+
+    Args:
+        attention_weights: ``(n, T, S)`` weights, row i of sentence k being where the decoder
+            looked to write target word i (``AttentionSeq2Seq.alignment`` on the references).
+        alignments: for each sentence, one source position (or None, unaligned) per target
+            word, e.g. ``baselines.WordLexicon.align``; words past ``T`` are ignored.
+
+    Returns:
+        ``(agreement, chance)``: the share of aligned target words whose attention argmax is
+        the reference position, and the same share expected of a uniformly random position
+        among the sentence's real source words (the mean of 1 / S_k).
+    """
+    weights = np.asarray(attention_weights)
+    if weights.ndim != 3 or len(weights) != len(alignments):
+        raise ValueError(f"attention_weights must be (n, T, S) with n = len(alignments) = "
+                         f"{len(alignments)}, got shape {weights.shape}")
+    hits, chance, total = 0, 0.0, 0
+    for sentence_weights, alignment in zip(weights, alignments, strict=True):
+        source_length = int((sentence_weights.sum(axis=0) > 0).sum()) or weights.shape[2]
+        looked_at = sentence_weights.argmax(axis=-1)
+        for i, position in enumerate(alignment[:weights.shape[1]]):
+            if position is not None:
+                hits += int(looked_at[i] == position)
+                chance += 1.0 / source_length
+                total += 1
+    if total == 0:
+        raise ValueError("alignments hold no aligned target word")
+    return hits / total, chance / total

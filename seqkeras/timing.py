@@ -29,6 +29,27 @@ def timed_training_step(model, x, y, warmup=2):
     return timed_call(lambda: model.train_on_batch(x, y), warmup)
 
 
+def interleaved_step_seconds(models, x, y, repeats=10, warmup=2) -> dict:
+    """Median seconds of one ``train_on_batch`` of each compiled model in ``models``
+    (``{name: model}``), the models' steps timed in turn within one loop, so that a slow spell
+    of a shared machine slows every model alike and their ratio stays meaningful.
+
+    Args:
+        models: ``{name: compiled keras.Model}``, all taking ``x`` and ``y``.
+        x, y: one batch.
+        repeats: timed rounds (after ``warmup`` untimed steps of each model).
+
+    Returns:
+        ``{name: median seconds per step}``.
+    """
+    steps = {name: timed_training_step(model, x, y, warmup) for name, model in models.items()}
+    seconds = {name: [] for name in models}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            seconds[name].append(step())
+    return {name: float(np.median(values)) for name, values in seconds.items()}
+
+
 def training_step_seconds(layer_output, batch, length, width, repeats=5, seed=0):
     """Median seconds of one training step (forward pass, backward pass, Adam update) of a model
     whose output is ``layer_output(inputs)`` for inputs ``(batch, length, width)`` under MSE.

@@ -3,8 +3,10 @@ Adam with gradient clipping (chapter 1 showed why), per-epoch timing, progress o
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -41,6 +43,27 @@ class PrintEvery(keras.callbacks.Callback):
         if (epoch + 1) % self.every == 0:
             shown = ", ".join(f"{k} {v * self.scale:.4g}" for k, v in (logs or {}).items())
             print(f"epoch {epoch + 1:>4}: {shown}", flush=True)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training once ``seconds`` of wall time have passed since training began (checked
+    after every batch; the epoch under way ends there and is still validated): gives models
+    of different speeds the same training time. ``elapsed`` holds the time actually trained."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+            raise ValueError(f"seconds must be a positive number, got {seconds!r}")
+        self.seconds = float(seconds)
+        self.elapsed = 0.0
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.elapsed = time.perf_counter() - self._start
+        if self.elapsed >= self.seconds:
+            self.model.stop_training = True
 
 
 @dataclass
@@ -88,7 +111,7 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
 
 def fit_translation(model, train, validation, epochs, batch_size=64, learning_rate=3e-3,
                     verbose=2, optimizer=None, label_smoothing=0.0,
-                    run_eagerly=False) -> TrainingRun:
+                    run_eagerly=False, callbacks=()) -> TrainingRun:
     """Teacher-forced training of a translation model on ``TranslationBatch`` arrays.
 
     The loss is the cross-entropy of each next target word, averaged over real (non-padding)
@@ -96,13 +119,13 @@ def fit_translation(model, train, validation, epochs, batch_size=64, learning_ra
     with ``label_smoothing`` > 0 ``losses.SmoothedCrossEntropy`` (then the logged losses are the
     smoothed ones, higher than the plain cross-entropy). ``optimizer`` replaces the default
     Adam(learning_rate, clipnorm=1), e.g. to use ``schedules.TransformerSchedule``;
-    ``run_eagerly`` is ``fit``'s.
+    ``run_eagerly`` and ``callbacks`` (e.g. ``TimeBudget``) are ``fit``'s.
     """
     loss = (SmoothedCrossEntropy(label_smoothing) if label_smoothing
             else keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
     return fit(model, train.inputs, train.target_ids, (validation.inputs, validation.target_ids),
                epochs, loss, batch_size=batch_size, learning_rate=learning_rate, verbose=verbose,
-               optimizer=optimizer, run_eagerly=run_eagerly)
+               optimizer=optimizer, run_eagerly=run_eagerly, callbacks=callbacks)
 
 
 def fit_pretraining(model, batches, epochs, validation=None, verbose=2) -> TrainingRun:
@@ -140,3 +163,33 @@ def fit_pretraining(model, batches, epochs, validation=None, verbose=2) -> Train
                 f"{name}: {values[-1]:.4f}" for name, values in logs.items()), flush=True)
         batches.on_epoch_end()
     return TrainingRun(model, history, float(np.median(seconds)))
+
+
+def save_run(run: TrainingRun, weights_path) -> None:
+    """Save a run's weights (``.weights.h5``) and, beside them, its history and epoch time
+    (``.json``), for a later chapter to reuse with ``load_run``."""
+    weights_path = Path(weights_path)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    run.model.save_weights(weights_path)
+    _history_path(weights_path).write_text(json.dumps(
+        {"history": run.history, "seconds_per_epoch": run.seconds_per_epoch}, indent=1))
+
+
+def load_run(model, weights_path, example_inputs) -> TrainingRun | None:
+    """The ``TrainingRun`` that ``save_run`` saved at ``weights_path``, its weights loaded into
+    ``model`` (built first on ``example_inputs``), or None when either file is missing or the
+    weights do not fit ``model`` (saved by a different configuration)."""
+    weights_path = Path(weights_path)
+    if not (weights_path.exists() and _history_path(weights_path).exists()):
+        return None
+    model(example_inputs)
+    try:
+        model.load_weights(weights_path)
+    except ValueError:
+        return None
+    saved = json.loads(_history_path(weights_path).read_text())
+    return TrainingRun(model, saved["history"], saved["seconds_per_epoch"])
+
+
+def _history_path(weights_path: Path) -> Path:
+    return weights_path.with_name(weights_path.name.removesuffix(".weights.h5") + ".json")

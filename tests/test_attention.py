@@ -169,6 +169,23 @@ def test_unknown_score_and_bad_arguments_are_clear_errors(inputs):
     with pytest.raises(ValueError, match=r"values_mask must have shape \(batch, T_v\)"):
         BahdanauAttention(4)(query, values, values_mask=mask[:, :3])
     layer = LuongAttention("location")
+    layer(query, values[:, :5])
+    with pytest.raises(ValueError, match="built for sources of at most 5 positions"):
+        layer(query, values)
+
+
+def test_location_score_on_a_shorter_source_is_the_padded_source_with_the_tail_masked(rng):
+    """A location layer built for T_v positions scores a shorter source with its first columns:
+    the same weights as the full-length source whose extra positions are padding."""
+    query = rng.normal(size=(2, 3, 4)).astype("float32")
+    values = rng.normal(size=(2, 7, 4)).astype("float32")
+    layer = LuongAttention("location")
     layer(query, values)
-    with pytest.raises(ValueError, match="built for sources of 7 positions"):
-        layer(query, values[:, :5])
+    randomise(layer, rng)
+    short_context, short_weights = layer(query, values[:, :5])
+    padded_mask = np.arange(7)[None, :] < 5
+    padded_context, padded_weights = layer(query, values, values_mask=padded_mask.repeat(2, 0))
+    np.testing.assert_allclose(to_numpy(short_weights), to_numpy(padded_weights)[..., :5],
+                               atol=1e-6)
+    np.testing.assert_allclose(to_numpy(short_context), to_numpy(padded_context), atol=1e-5)
+    assert to_numpy(padded_weights)[..., 5:].max() == 0

@@ -233,10 +233,12 @@ class LuongAttention(SoftAttention):
             d_q = query.shape[-1]
             return additive_score(ops.matmul(query, self.W_a[:d_q]),
                                   ops.matmul(values, self.W_a[d_q:]), self.v_a)
-        if values.shape[1] is not None and values.shape[1] != self.W_a.shape[1]:
-            raise ValueError(f"the location score was built for sources of {self.W_a.shape[1]} "
-                             f"positions, got {values.shape[1]}")
-        return ops.matmul(query, self.W_a)
+        # A shorter (less padded) source uses the first columns: position s keeps its weights.
+        source_positions = values.shape[1] if values.shape[1] is not None else self.W_a.shape[1]
+        if source_positions > self.W_a.shape[1]:
+            raise ValueError(f"the location score was built for sources of at most "
+                             f"{self.W_a.shape[1]} positions, got {source_positions}")
+        return ops.matmul(query, self.W_a[:, :source_positions])
 
     def get_config(self):
         return {**super().get_config(), "score": self.score_name, "units": self.units,
