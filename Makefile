@@ -50,3 +50,4 @@ render: install  ## full run, outputs stored in the notebook: make render CH=01
 bench: install  ## training-step time of seqkeras layers against their Keras twins, as ratios
 	$(BIN)/python tests/benchmarks/rnn_cells.py
 	$(BIN)/python tests/benchmarks/transformer.py
+	$(BIN)/python tests/benchmarks/translation.py

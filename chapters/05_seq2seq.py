@@ -84,8 +84,8 @@ SAVED_MODEL = None if FAST else Path("weights") / "05_seq2seq_reversed.weights.h
 # (1910, public domain) is the translation of verse k of the KJV: 31,102 sentence pairs, the
 # most literal parallel text there is. The split is the one every chapter uses (whole chapters
 # of the Bible, about 90/5/5), so no chapter trains on a verse another one tests on. We train on
-# the verses of at most 30 tokens (words and punctuation marks, lower-cased; French elisions
-# such as *l'* are tokens of their own) and test on every test verse up to 60 tokens. Each
+# the verses of at most 30 English tokens (words and punctuation marks, lower-cased; French
+# elisions such as *l'* are tokens of their own; the French side may have 31) and test on every test verse up to 60 tokens. Each
 # language gets its own vocabulary of the words seen at least twice in training; English keeps
 # its 4,000 most frequent, rarer words become `[UNK]`. `data.load_translation_task` does all of
 # it, and chapters 6-8 call it too.
@@ -228,6 +228,37 @@ plots.plot_curves({name: np.exp(run.history["val_loss"]) for name, run in runs.i
 plt.show()
 
 # %% [markdown]
+# **Where reversal should help.** Sutskever et al.'s explanation is the "minimal time lag":
+# read forwards, the first source words are 30 steps behind the encoder's final state when the
+# decoder starts writing their translation; read backwards, they are the last thing it read.
+# So the reversed model should be better at the *first* target words, and may pay for it at the
+# last ones. The validation cross-entropy of each target position, in buckets of five:
+
+# %%
+def position_cross_entropy(model, batch, rows=200):
+    """Mean cross-entropy (nats) of each target position over the real tokens of ``batch``."""
+    total, count = np.zeros(batch.target_ids.shape[1]), np.zeros(batch.target_ids.shape[1])
+    for first in range(0, len(batch), rows):
+        chunk = slice(first, first + rows)
+        logits = model.predict_on_batch((batch.source_ids[chunk], batch.decoder_input_ids[chunk]))
+        token_loss = keras.ops.convert_to_numpy(keras.losses.sparse_categorical_crossentropy(
+            batch.target_ids[chunk], logits, from_logits=True))
+        real = batch.target_ids[chunk] != 0
+        total += (token_loss * real).sum(axis=0)
+        count += real.sum(axis=0)
+    return total, count
+
+
+position_loss = {name: position_cross_entropy(run.model, validation) for name, run in runs.items()}
+position_rows = []
+for low in range(0, validation.target_ids.shape[1] - 1, 5):
+    row = {"target positions": f"{low + 1}-{low + 5}"}
+    for name, (total, count) in position_loss.items():
+        row[f"perplexity, {name}"] = np.exp(total[low:low + 5].sum() / count[low:low + 5].sum())
+    position_rows.append(row)
+print(format_table(position_rows, float_format=".2f"))
+
+# %% [markdown]
 # ## Greedy decoding against beam search
 #
 # Greedy decoding takes the most probable word at each step and never reconsiders. Beam search
@@ -311,15 +342,18 @@ plt.show()
 # %% [markdown]
 # ## Checks
 #
-# Full mode: reading the source backwards gives a lower validation perplexity than reading it
-# forwards; beam search's translations are on average at least as probable as greedy decoding's;
-# the fixed-vector model's BLEU is lower on the longest bucket than on the shortest; the fixed
-# vector computed by hand equals the model's. Fast mode only checks that the notebook ran.
+# Full mode: beam search's translations are on average at least as probable as greedy
+# decoding's; the fixed-vector model's BLEU is lower on the longest bucket than on the shortest;
+# the fixed vector computed by hand equals the model's. Fast mode only checks that the notebook
+# ran. Whether the reversed source lowers the validation perplexity is printed above, not
+# asserted: in this chapter's first full run it did not (29.9 forwards against 31.5 backwards,
+# see "What the run shows").
 
 # %%
 assert parity_error <= 1e-5
+print(f"validation perplexity: forward {perplexity['forward']:.2f}, "
+      f"reversed {perplexity['reversed']:.2f}")
 if not FAST:
-    assert perplexity["reversed"] < perplexity["forward"], perplexity
     assert beam_log_prob >= greedy_log_prob, (beam_log_prob, greedy_log_prob)
     assert by_length[-1]["seq2seq, reversed"] < by_length[0]["seq2seq, reversed"], by_length
 print("all checks passed" if not FAST else "fast mode: ran end to end")
@@ -351,6 +385,9 @@ publish_results("05_seq2seq", {
     "test BLEU, word-for-word lexicon": round(lexicon_bleu, 2),
     **{f"test BLEU greedy, {name}": round(bleu[name], 2) for name in runs},
     **{f"validation perplexity, {name}": round(perplexity[name], 2) for name in runs},
+    **{f"validation perplexity, target words {row['target positions']}, {name}":
+       round(row[f"perplexity, {name}"], 2) for row in position_rows[:1] + position_rows[-2:-1]
+       for name in runs},
     f"test BLEU greedy, reversed, {len(beam_rows)} verses": round(greedy_subset_bleu, 2),
     f"test BLEU beam {BEAM_WIDTH}, reversed, {len(beam_rows)} verses": round(beam_bleu, 2),
     "mean log p, greedy": round(greedy_log_prob, 3),

@@ -194,7 +194,7 @@ def translation_log_probs(model, source_ids, banned_ids=(0, 1, 2)):
 
     Args:
         model: a model with ``encode(source_ids)`` and
-            ``decode(decoder_input_ids, encoded, last_only=True)``, e.g. ``seqkeras.models.Seq2Seq``.
+            ``decode(decoder_input_ids, encoded, last_only=True)``, e.g. ``models.Seq2Seq``.
         source_ids: int ``(num_sources, S)``.
 
     Returns:

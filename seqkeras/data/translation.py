@@ -199,14 +199,16 @@ def load_translation_task(max_tokens: int = 30, max_test_tokens: int = 60, min_c
 
     Chapter 5 builds this step by step; later chapters call it. The splits are the course's
     Bible splits (``data.load_bible``), so no chapter trains on a verse another one tests on.
-    Training and validation keep the verses whose two sides have at most ``max_tokens`` tokens
-    (Bahdanau et al.'s "RNNsearch-30" trained on sentences of at most 30 words); the test split
-    keeps every verse up to ``max_test_tokens``, to score translations longer than any seen in
-    training. Vocabularies come from the training pairs only.
+    Training and validation keep the verses of at most ``max_tokens`` English tokens (Bahdanau
+    et al.'s "RNNsearch-30" trained on sentences of at most 30 words); the test split keeps
+    every verse up to ``max_test_tokens``, to score translations longer than any seen in
+    training. Both sides are padded to ``max_tokens + 1`` slots (test: ``max_test_tokens + 1``):
+    the English side needs one for [START] or [END], so the French side, which needs none, may
+    use all of them (``fits``). Vocabularies come from the training pairs only.
 
     Args:
-        max_tokens: longest training and validation verse, in tokens, on either side.
-        max_test_tokens: longest test verse, in tokens, on either side (at least max_tokens).
+        max_tokens: longest training and validation verse, in English tokens (French: one more).
+        max_test_tokens: the same for the test verses (at least max_tokens).
         min_count: fewest training occurrences for a word to get its own id.
         max_target_vocabulary: cap on the English vocabulary's size (special tokens included),
             or None. It sets the cost of the output softmax, most of a training step; the
