@@ -3,6 +3,7 @@
 import keras
 import matplotlib
 import numpy as np
+import pytest
 
 from seqkeras import plots, timing
 
@@ -34,3 +35,40 @@ def test_plot_attention_heads_draws_one_panel_per_head(rng):
     image = axes[2].get_images()[0].get_array()
     np.testing.assert_allclose(image, weights[2, :2, :4])  # padding rows and columns cut
     matplotlib.pyplot.close("all")
+
+
+def test_time_budget_stops_training_and_runs_are_saved_and_loaded(tmp_path):
+    from seqkeras import training
+
+    x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+
+    def model():
+        m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+        return m
+
+    budget = training.TimeBudget(0.05)
+    run = training.fit(model(), x, y, (x, y), epochs=10_000, loss="mse", batch_size=8,
+                       verbose=0, callbacks=[budget])
+    assert 1 <= len(run.history["loss"]) < 10_000 and budget.elapsed >= 0.05
+    path = tmp_path / "weights" / "run.weights.h5"
+    training.save_run(run, path)
+    loaded = training.load_run(model(), path, x[:2])
+    assert loaded.history == run.history and loaded.seconds_per_epoch == run.seconds_per_epoch
+    np.testing.assert_allclose(loaded.model.predict(x, verbose=0), run.model.predict(x, verbose=0))
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    assert training.load_run(other, path, x[:2]) is None  # another configuration
+    assert training.load_run(model(), tmp_path / "missing.weights.h5", x[:2]) is None
+    with pytest.raises(ValueError, match="seconds"):
+        training.TimeBudget(0)
+
+
+def test_interleaved_step_seconds_times_every_model():
+    x = np.zeros((16, 8), "float32")
+    small, large = (keras.Sequential([keras.Input((8,)), keras.layers.Dense(width),
+                                      keras.layers.Dense(1)]) for width in (2, 2048))
+    for m in (small, large):
+        m.compile(optimizer="adam", loss="mse")
+    seconds = timing.interleaved_step_seconds({"small": small, "large": large}, x,
+                                              np.zeros((16, 1), "float32"), repeats=5)
+    assert set(seconds) == {"small", "large"} and all(s > 0 for s in seconds.values())

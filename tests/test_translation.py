@@ -357,3 +357,52 @@ def test_hard_attention_trains_with_reinforce_and_round_trips(tmp_path, rng):
     loaded = keras.models.load_model(path, safe_mode=True)
     np.testing.assert_array_equal(to_numpy(loaded((source, target))),
                                   to_numpy(model((source, target))))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_decode_last_only_is_the_last_position_of_the_full_decode(rng, name):
+    model = MODELS[name]()
+    source, target = model_inputs(rng)
+    model((source, target))
+    encoded = model.encode(source)
+    full = to_numpy(model.decode(target, encoded))
+    last = to_numpy(model.decode(target, encoded, last_only=True))
+    assert last.shape == (3, 1, 13)
+    np.testing.assert_allclose(last[:, 0], full[:, -1], atol=1e-5)
+
+
+def test_translate_keeps_the_input_order_when_grouping_by_length(rng):
+    en = WordVocabulary([e for _, e in PAIRS], min_count=1)
+    model = AttentionSeq2Seq(11, len(en), BahdanauAttention(3), embedding_dim=4, units=6)
+    lengths = np.array([6, 1, 4, 2, 5, 3])
+    source = np.where(np.arange(6)[None, :] < lengths[:, None],
+                      rng.integers(1, 11, size=(6, 6)), 0).astype("int32")
+    together = decoding.translate(model, source, en, max_length=5, batch_size=2)
+    one_by_one = [decoding.translate(model, source[k:k + 1], en, max_length=5)[0]
+                  for k in range(6)]
+    assert [t for t, _ in together] == [t for t, _ in one_by_one]
+    np.testing.assert_allclose([p for _, p in together], [p for _, p in one_by_one], atol=1e-4)
+
+
+@pytest.mark.backend_independent
+def test_model1_viterbi_alignment_links_each_word_to_its_translation():
+    pairs = [("la maison", "the house"), ("la fleur", "the flower"),
+             ("une maison", "a house"), ("une fleur", "a flower"), ("maison bleue", "blue house")]
+    lexicon = WordLexicon(iterations=10).fit(pairs)
+    assert lexicon.align("la maison bleue", "the blue house") == [0, 2, 1]
+    assert lexicon.align("une fleur", "a zebra flower") == [0, None, 1]
+    with pytest.raises(ValueError, match="fit"):
+        WordLexicon().align("a", "b")
+
+
+@pytest.mark.backend_independent
+def test_alignment_agreement_counts_argmax_hits_against_chance():
+    weights = np.zeros((2, 3, 4))
+    weights[0] = 0.1  # 4 real source words: a softmax gives each some weight
+    weights[0, 0, 1] = weights[0, 1, 0] = weights[0, 2, 3] = 0.7
+    weights[1, :, :2] = [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]  # 2 real source words
+    agreement, chance = metrics.alignment_agreement(weights, [[1, 2, None], [0, 1, 1]])
+    assert agreement == pytest.approx(3 / 5)  # hits: (0,0), (1,0), (1,1)
+    assert chance == pytest.approx((2 * 1 / 4 + 3 * 1 / 2) / 5)
+    with pytest.raises(ValueError, match="no aligned"):
+        metrics.alignment_agreement(weights, [[None], [None]])
