@@ -322,17 +322,22 @@ print(f"attention argmax = Model 1's Viterbi alignment on {agreement:.1%} of the
 # %% [markdown]
 # ## Checks
 #
-# Full mode: the attention model's test BLEU beats the fixed-vector model's (same budget) and
-# the word-for-word lexicon's; its lead over the fixed vector is larger on the longest verses
-# than on the shortest; its alignments agree with Model 1's more often than chance. Fast mode
-# only checks that the notebook ran.
+# Full mode: the attention model's test BLEU beats the fixed-vector model's (same budget), and
+# its alignments agree with Model 1's more than twice as often as chance. Printed, not
+# asserted, because this chapter's first full run measured otherwise (see "What the run
+# shows"): whether attention beats the word-for-word lexicon (17.96 against 20.15 then), and
+# whether its lead over the fixed vector grows with length (15.4 BLEU points on 1-10 tokens,
+# 9.2 on 51-60 then). Fast mode only checks that the notebook ran.
 
 # %%
 assert parity_error <= 1e-5
+print(f"test BLEU: attention {bleu['Bahdanau attention']:.2f}, "
+      f"lexicon {bleu['word-for-word lexicon']:.2f}, "
+      f"fixed vector {bleu['seq2seq (fixed vector)']:.2f}; lead on the shortest verses "
+      f"{lead[by_length[0]['source tokens']]:+.2f}, on the longest "
+      f"{lead[by_length[-1]['source tokens']]:+.2f}")
 if not FAST:
     assert bleu["Bahdanau attention"] > bleu["seq2seq (fixed vector)"], bleu
-    assert bleu["Bahdanau attention"] > bleu["word-for-word lexicon"], bleu
-    assert lead[by_length[-1]["source tokens"]] > lead[by_length[0]["source tokens"]], lead
     assert agreement > 2 * chance, (agreement, chance)
 print("all checks passed" if not FAST else "fast mode: ran end to end")
 
