@@ -317,7 +317,37 @@ print(f"attention argmax = Model 1's Viterbi alignment on {agreement:.1%} of the
 # %% [markdown]
 # ## What the run shows
 #
-# The numbers are those this notebook printed in its full run.
+# The numbers are those this notebook printed in its full run (2-core CPU, 1,053 s in all; the
+# fixed-vector model loaded from chapter 5's run, the attention model trained 8 epochs at 81 s
+# each).
+#
+# - **Parity.** The additive score by hand agrees with `BahdanauAttention` to 1.8e-7, and the
+#   layer with Keras' `AdditiveAttention` exactly (0); padded positions get weight exactly 0.
+# - **Attention against the fixed vector**, same data, epochs and width: test BLEU **17.96**
+#   against **4.80**, validation perplexity 13.98 against 31.50, with 2% more parameters
+#   (3,478,048 against 3,412,128) and the same time per epoch. This is Bahdanau et al.'s
+#   result: RNNsearch far above RNNencdec at the same size.
+# - **By length**, attention leads in every bucket, by 15.4 BLEU points on 1-10 tokens and
+#   9.2 on 51-60. Its own BLEU falls with length (23.4 -> 18.4 within the training lengths,
+#   14.2 at 51-60), while the fixed vector's is low everywhere (7.9 -> 4.3-5.0): it writes
+#   fluent, generic verses whatever the source, so it has little left to lose. The paper's
+#   Figure 2 shape, a lead that *grows* with length, does not appear here: in the paper the
+#   fixed vector still translated short sentences well and fell steeply after 20 words; this
+#   fixed vector, trained on 15 thousand verses instead of 12 million sentences, never
+#   translates well at any length.
+# - **The lexicon still wins overall**: 20.15 against 17.96. Attention beats it on verses of
+#   up to 20 tokens (23.36 against 16.07, 21.58 against 19.92); from 21 tokens on the
+#   word-for-word lexicon, which has no notion of length, stays at 19.6-20.9 while attention
+#   falls below it, most of all past the 30 tokens it was trained on. Two more handicaps of
+#   the network: its English vocabulary stops at 4,000 words, where the lexicon copies or
+#   translates any word (most rare words are names: "succoth" for *nebajoth* above), and its
+#   validation loss was still falling after 8 epochs (2.70 -> 2.64 in the last one).
+# - **Alignments.** With no alignment ever given, the attention's most weighted French word is
+#   the one IBM Model 1 aligns on **36.1%** of the English words of 1,015 test verses, against
+#   4.8% for a random source word. The heatmaps show it: near-diagonal alignments, names and
+#   nouns on their French words ("esau" on *ésaü*, "daughter" on *fille*, "sister" on *soeur*),
+#   punctuation on punctuation. French and English order these verses alike, so the first
+#   heatmap, chosen for a crossing in Model 1's alignment, shows no clear noun-adjective swap.
 
 # %% [markdown]
 # ## Checks
