@@ -227,6 +227,7 @@ plots.plot_curves({name: np.exp(run.history["val_loss"]) for name, run in runs.i
                   title="Reading the source backwards: validation perplexity per epoch")
 plt.show()
 
+
 # %% [markdown]
 # **Where reversal should help.** Sutskever et al.'s explanation is the "minimal time lag":
 # read forwards, the first source words are 30 steps behind the encoder's final state when the
