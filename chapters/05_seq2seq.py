@@ -338,7 +338,28 @@ plt.show()
 # %% [markdown]
 # ## What the run shows
 #
-# The numbers are those this notebook printed in its full run.
+# The numbers are those this notebook printed in its full run (2-core CPU, 1,357 s in all;
+# 8 epochs a model, 57-67 s each).
+#
+# - **The fixed vector barely translates at this scale.** Test BLEU 5.38 forwards and 4.80
+#   reversed, against **20.15** for the word-for-word lexicon. The translations above show why:
+#   the decoder writes fluent King James English ("and the lord said unto him, i will ...") that
+#   shares the verse's first words and little else. IBM Model 1 needs only co-occurrence counts
+#   and copies names; the network must squeeze a whole verse through one 256-unit vector, from
+#   15 thousand verses. Sutskever et al. trained on 12 million sentence pairs.
+# - **Reversing the source did not help here**: validation perplexity 29.90 forwards against
+#   31.50 reversed, and it is worse at almost every target position, the first five words
+#   included (26.49 against 27.83), which is where the paper's "minimal time lag" argument
+#   predicts the gain. Only the last bucket (26-30) favours reversal (9.66 against 10.08).
+#   French and English order these verses alike, and at this data size neither model has
+#   learned enough of the source for the lag to matter; the paper's 5.8 -> 4.7 came with a
+#   4-layer LSTM trained for ten days.
+# - **Beam search** (width 5, on 400 test verses) found more probable translations than greedy
+#   decoding (mean log-probability -36.69 against -46.99; at least as probable on 95% of the
+#   verses, not all: a narrow beam can drop the greedy path) and raised BLEU from 4.47 to 5.30.
+# - **The bottleneck.** The fixed vector's BLEU is highest on the shortest verses (7.95 on 1-10
+#   tokens) and 4.3-5.0 on everything longer, past the 30 tokens of training too. The lexicon
+#   holds at 19.6-20.9 from 11 tokens on. Chapter 6 gives the decoder every source position.
 
 # %% [markdown]
 # ## Checks
