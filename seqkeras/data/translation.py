@@ -177,9 +177,10 @@ def fits(pair, max_length: int = 16) -> bool:
 class TranslationTask:
     """The French -> English task of chapters 5-8: vocabularies and the three encoded splits.
 
-    ``train`` and ``validation`` hold the verses of at most ``max_length - 1`` tokens (padded to
-    ``max_length``); ``test`` holds the test verses of every length up to a longer limit (padded
-    to ``test.source_ids.shape[1]``), so that quality can be measured past the training length.
+    ``train`` and ``validation`` hold the verses of at most ``max_length - 1`` English tokens
+    (padded to ``max_length``; the French side may fill all ``max_length``); ``test`` holds
+    the test verses of every length up to a longer limit (padded to
+    ``test.source_ids.shape[1]``), so that quality can be measured past the training length.
     """
 
     source_vocab: WordVocabulary
