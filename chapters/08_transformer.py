@@ -514,7 +514,29 @@ plt.show()
 # %% [markdown]
 # ## What the run shows
 #
-# The numbers are those this notebook printed in its full run.
+# The numbers are those this notebook printed in its full run (2-core CPU, 1,317 s).
+#
+# - **Same clock, better translations.** Each model trained for 540 s. The Transformer took
+#   228 ms per step against the attention RNN's 290 ms (interleaved timing: the RNN's step is
+#   1.27 times as long), so it fitted 8 epochs to the RNN's 7, with fewer parameters (3.04 M
+#   against 3.48 M). Its greedy test BLEU is 16.71 against 14.30 on all 1,651 test verses, and
+#   beam search keeps the order (16.16 against 14.81 on 300 verses). This is the paper's claim
+#   at our scale: better quality for less training cost.
+# - **Where the lead is.** By source length the Transformer is ahead from 1 to 40 tokens (21.59
+#   against 17.49 on 11-20, 20.05 against 15.03 on 21-30) and behind above 40 (10.16 against
+#   13.02 on 41-50, 8.17 against 10.39 on 51-60). Only 246 of the 1,651 test verses are that
+#   long, and the training split is drawn the same way; the Transformer, which must learn word
+#   order from positional encodings alone, has likely seen too few long verses to use them well
+#   (not measured here).
+# - **It overfits first.** The Transformer's validation loss was lowest at epoch 6 (3.44) and
+#   rose after; the RNN's was still falling at epoch 7 (2.76). The Transformer's best validation
+#   loss is higher, yet its BLEU is better: loss is averaged over every reference word, BLEU
+#   rewards the right n-grams, and the Transformer's outputs copy more of the reference's
+#   phrasing ("the generations of esau, which is edom").
+# - **Cost of length.** In the sweep a self-attention layer is faster than an LSTM up to 512
+#   tokens (1.5-2.3 times) and slower at 1,024 (0.57): its time grows as $n^{1.82}$ over the
+#   three longest lengths, the LSTM's as $n^{0.97}$. The quadratic term is the one the paper's
+#   Table 1 lists; at sentence lengths the parallel step wins.
 
 # %% [markdown]
 # ## Checks
