@@ -15,6 +15,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from seqkeras import arguments
 from seqkeras.data.translation import detokenize, tokenize
 
 
@@ -40,8 +41,8 @@ class CharNGramModel:
     """
 
     def __init__(self, order: int, vocab_size: int, discount: float = 0.75):
-        if not isinstance(order, int) or order < 1:
-            raise ValueError(f"order must be a positive integer, got {order!r}")
+        arguments.positive_int("order", order)
+        arguments.integer("vocab_size", vocab_size, 2)
         if vocab_size < 2 or vocab_size ** order >= 2 ** 62:
             raise ValueError(f"vocab_size must be at least 2 and vocab_size**order < 2**62, "
                              f"got vocab_size={vocab_size}, order={order}")
@@ -143,8 +144,7 @@ class LinearAutoregression:
     """
 
     def __init__(self, order: int):
-        if not isinstance(order, int) or order < 1:
-            raise ValueError(f"order must be a positive integer, got {order!r}")
+        arguments.positive_int("order", order)
         self.order = order
         self.coefficients = None
 
@@ -194,9 +194,7 @@ class WordLexicon:
     NULL = None
 
     def __init__(self, iterations: int = 8):
-        if not isinstance(iterations, int) or iterations < 1:
-            raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
-        self.iterations = iterations
+        self.iterations = arguments.positive_int("iterations", iterations)
         self.best_translation: dict[str, str] = {}
         self.translation_probs: dict[tuple[str, str | None], float] = {}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
+from seqkeras import arguments
+
 
 def sample_text(model, vocab, prompt, length=200, temperature=1.0, seed=0):
     """Sample ``length`` characters after ``prompt``, one step of the recurrence at a time.
@@ -28,8 +30,7 @@ def sample_text(model, vocab, prompt, length=200, temperature=1.0, seed=0):
     """
     if not prompt:
         raise ValueError("prompt must be a non-empty string")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be positive, got {temperature!r}")
+    arguments.positive_number("temperature", temperature)
     embedding, rnn, readout = (model.get_layer(n) for n in ("embedding", "rnn", "logits"))
     rng = np.random.default_rng(seed)
     states = rnn.get_initial_state(1)
@@ -59,12 +60,9 @@ def sample_text(model, vocab, prompt, length=200, temperature=1.0, seed=0):
 
 
 def _check_search_arguments(beam_width, max_length, length_penalty):
-    if not isinstance(beam_width, int | np.integer) or beam_width < 1:
-        raise ValueError(f"beam_width must be a positive integer, got {beam_width!r}")
-    if not isinstance(max_length, int | np.integer) or max_length < 1:
-        raise ValueError(f"max_length must be a positive integer, got {max_length!r}")
-    if length_penalty < 0:
-        raise ValueError(f"length_penalty must be >= 0, got {length_penalty!r}")
+    arguments.positive_int("beam_width", beam_width)
+    arguments.positive_int("max_length", max_length)
+    arguments.number("length_penalty", length_penalty, 0)
 
 
 def _log_probs_array(next_log_probs, source_index, prefixes):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqkeras import arguments
+
 
 @keras.saving.register_keras_serializable(package="seqkeras")
 class SmoothedCrossEntropy(keras.losses.Loss):
@@ -35,9 +37,9 @@ class SmoothedCrossEntropy(keras.losses.Loss):
     def __init__(self, label_smoothing=0.1, ignore_class=0, from_logits=True,
                  name="smoothed_cross_entropy", **kwargs):
         super().__init__(name=name, **kwargs)
-        if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
-        self.label_smoothing, self.ignore_class = float(label_smoothing), ignore_class
+        self.label_smoothing = arguments.rate("label_smoothing", label_smoothing)
+        self.ignore_class = (None if ignore_class is None
+                             else arguments.integer("ignore_class", ignore_class))
         self.from_logits = from_logits
 
     def call(self, y_true, y_pred):
@@ -70,8 +72,7 @@ def soft_target_loss(student_logits, teacher_logits, temperature=2.0, weights=No
     position of the logits ``(..., V)``; ``weights`` (the leading shape) makes the mean a
     weighted one, e.g. over the real masked positions only.
     """
-    if not temperature > 0:
-        raise ValueError(f"temperature must be positive, got {temperature!r}")
+    arguments.positive_number("temperature", temperature)
     teacher = ops.softmax(ops.cast(teacher_logits, "float32") / temperature, axis=-1)
     student = ops.log_softmax(ops.cast(student_logits, "float32") / temperature, axis=-1)
     row_loss = -temperature ** 2 * ops.sum(teacher * student, axis=-1)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqkeras import arguments
+
 
 @keras.saving.register_keras_serializable(package="seqkeras")
 class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -29,11 +31,9 @@ class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, d_model, warmup_steps=4000, scale=1.0):
-        if not isinstance(d_model, int) or d_model < 1:
-            raise ValueError(f"d_model must be a positive integer, got {d_model!r}")
-        if not isinstance(warmup_steps, int) or warmup_steps < 1:
-            raise ValueError(f"warmup_steps must be a positive integer, got {warmup_steps!r}")
-        self.d_model, self.warmup_steps, self.scale = d_model, warmup_steps, float(scale)
+        self.d_model = arguments.positive_int("d_model", d_model)
+        self.warmup_steps = arguments.positive_int("warmup_steps", warmup_steps)
+        self.scale = arguments.positive_number("scale", scale)
 
     def __call__(self, step):
         step = ops.cast(step, "float32") + 1.0  # Keras counts optimizer steps from 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from seqkeras import arguments
 from seqkeras.losses import SmoothedCrossEntropy
 
 
@@ -37,7 +38,8 @@ class PrintEvery(keras.callbacks.Callback):
 
     def __init__(self, epochs=50, scale=1.0):
         super().__init__()
-        self.every, self.scale = epochs, scale
+        self.every = arguments.positive_int("epochs", epochs)
+        self.scale = arguments.number("scale", scale)
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every == 0:
@@ -52,9 +54,7 @@ class TimeBudget(keras.callbacks.Callback):
 
     def __init__(self, seconds):
         super().__init__()
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
-            raise ValueError(f"seconds must be a positive number, got {seconds!r}")
-        self.seconds = float(seconds)
+        self.seconds = arguments.positive_number("seconds", seconds)
         self.elapsed = 0.0
 
     def on_train_begin(self, logs=None):

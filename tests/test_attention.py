@@ -166,7 +166,7 @@ def test_unknown_score_and_bad_arguments_are_clear_errors(inputs):
         LuongAttention("dot")(query, values[..., :3])
     with pytest.raises(ValueError, match="rank 3"):
         BahdanauAttention(4)(query[:, 0], values)
-    with pytest.raises(ValueError, match=r"values_mask must have shape \(batch, T_v\)"):
+    with pytest.raises(ValueError, match=r"values_mask must have shape \(batch, T\)"):
         BahdanauAttention(4)(query, values, values_mask=mask[:, :3])
     layer = LuongAttention("location")
     layer(query, values[:, :5])

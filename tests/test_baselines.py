@@ -90,11 +90,13 @@ def test_naive_bayes_classifier_learns_word_evidence():
     from seqkeras.baselines import NaiveBayesClassifier
 
     texts = ["the king reigned", "the king went to war", "love thy neighbour",
-             "love is patient", "the king said", "love never fails"]
-    labels = [0, 0, 1, 1, 0, 1]
+             "love is patient", "the king said", "love never fails", "love endures"]
+    labels = [0, 0, 1, 1, 0, 1, 1]
     model = NaiveBayesClassifier().fit(texts, labels)
     assert model.predict(["a king", "patient love", "war and king"]).tolist() == [0, 1, 0]
-    assert model.predict(["unknown words only"]).tolist() == [0]  # the prior breaks the tie
+    # No known word: only the prior decides, 4/7 for class 1 against 3/7 (argmax order alone
+    # would pick class 0).
+    assert model.predict(["unknown words only"]).tolist() == [1]
     bigrams = NaiveBayesClassifier(ngram=2).fit(texts, labels)
     assert "the king" in bigrams.index
     with pytest.raises(ValueError, match="fit"):

@@ -195,5 +195,5 @@ def test_span_boundary_head_predicts_from_the_boundaries_only(rng, tmp_path):
     loaded = keras.models.load_model(tmp_path / "sbo.keras", safe_mode=True)
     np.testing.assert_array_equal(to_numpy(loaded([h, boundaries, relative])),
                                   to_numpy(model([h, boundaries, relative])))
-    with pytest.raises(ValueError, match="vocabulary_size must be a positive integer"):
+    with pytest.raises(ValueError, match="give vocabulary_size"):
         SpanBoundaryHead(4)

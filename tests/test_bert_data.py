@@ -50,7 +50,7 @@ def test_pack_segments_layout():
     assert single["token_ids"][0, :5].tolist() == [CLS, *single["token_ids"][0, 1:4], SEP]
     with pytest.raises(ValueError, match="same length"):
         pack_segments(["a", "b"], ["c"])
-    with pytest.raises(ValueError, match="sequence_length must fit"):
+    with pytest.raises(ValueError, match="sequence_length must be an integer that fits"):
         pack_segments(["a"], ["b"], sequence_length=4)
 
 

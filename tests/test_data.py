@@ -141,13 +141,13 @@ def test_adding_problem_is_deterministic_per_seed():
     assert not np.array_equal(first[0], other[0])
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"num_sequences": 0, "length": 10}, "num_sequences must be a positive integer"),
-    ({"num_sequences": 2.5, "length": 10}, "num_sequences must be a positive integer"),
-    ({"num_sequences": 5, "length": 1}, "length must be an integer >= 2"),
+@pytest.mark.parametrize("kwargs,error,match", [
+    ({"num_sequences": 0, "length": 10}, ValueError, "num_sequences must be a positive integer"),
+    ({"num_sequences": 2.5, "length": 10}, TypeError, "num_sequences must be a positive integer"),
+    ({"num_sequences": 5, "length": 1}, ValueError, "length must be an integer >= 2"),
 ])
-def test_adding_problem_errors(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_adding_problem_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
         data.adding_problem(**kwargs)
 
 

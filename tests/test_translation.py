@@ -267,9 +267,16 @@ def test_translation_models_train_save_and_load(tmp_path, rng, name):
 def test_padding_never_changes_a_translation(rng, name):
     model = MODELS[name]()
     source, target = model_inputs(rng)
+    longer = np.pad(source, ((0, 0), (0, 3)))
+    # The longer source comes first: the location score builds one column of W_a per source
+    # position, and a shorter source then uses the first of them.
+    logits_longer = to_numpy(model((longer, target)))
     logits = to_numpy(model((source, target)))
-    longer = np.pad(source, ((0, 0), (0, 3))) if name != "location" else source
-    np.testing.assert_allclose(to_numpy(model((longer, target))), logits, atol=1e-5)
+    np.testing.assert_allclose(logits_longer, logits, atol=1e-5)
+    # and the model does read the source: another first word changes the translation
+    changed_source = longer.copy()
+    changed_source[:, 0] = changed_source[:, 0] % 10 + 1
+    assert np.abs(to_numpy(model((changed_source, target))) - logits).max() > 1e-4
     # the decoder is causal: changing a later target token leaves earlier positions alone
     changed = target.copy()
     changed[:, 3] = (changed[:, 3] % 12) + 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqkeras import arguments
+
 
 def adding_problem(num_sequences: int, length: int, seed: int = 0
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -26,11 +28,8 @@ def adding_problem(num_sequences: int, length: int, seed: int = 0
         ``(inputs, targets)``: float32 arrays of shapes ``(num_sequences, length, 2)`` and
         ``(num_sequences,)``.
     """
-    if not isinstance(num_sequences, (int, np.integer)) or num_sequences < 1:
-        raise ValueError(f"num_sequences must be a positive integer, got {num_sequences!r}")
-    if not isinstance(length, (int, np.integer)) or length < 2:
-        raise ValueError(f"length must be an integer >= 2 (one marker in each half), "
-                         f"got {length!r}")
+    arguments.positive_int("num_sequences", num_sequences)
+    arguments.integer("length", length, 2, what="an integer >= 2 (one marker in each half)")
     rng = np.random.default_rng(seed)
     values = rng.uniform(0.0, 1.0, size=(num_sequences, length))
     half = length // 2

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from seqkeras import arguments
+
 PADDING_ID = 0
 
 
@@ -100,8 +102,7 @@ def char_lm_windows(ids: np.ndarray, sequence_length: int) -> tuple[np.ndarray, 
     ids = np.asarray(ids)
     if ids.ndim != 1:
         raise ValueError(f"ids must be 1-D, got shape {ids.shape}")
-    if sequence_length < 1:
-        raise ValueError(f"sequence_length must be a positive integer, got {sequence_length}")
+    arguments.positive_int("sequence_length", sequence_length)
     num_windows = (len(ids) - 1) // sequence_length
     if num_windows < 1:
         raise ValueError(f"ids has {len(ids)} elements: too short for one window of "
@@ -154,8 +155,7 @@ def tagging_windows(ids: np.ndarray, labels: np.ndarray, sequence_length: int
     if ids.ndim != 1 or ids.shape != labels.shape:
         raise ValueError(f"ids and labels must be 1-D and of equal length, got shapes "
                          f"{ids.shape} and {labels.shape}")
-    if sequence_length < 1:
-        raise ValueError(f"sequence_length must be a positive integer, got {sequence_length}")
+    arguments.positive_int("sequence_length", sequence_length)
     num_windows = len(ids) // sequence_length
     if num_windows < 1:
         raise ValueError(f"{len(ids)} positions are too few for one window of "

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqkeras import arguments
+
 PAD, UNK, START, END = "[PAD]", "[UNK]", "[START]", "[END]"
 SPECIAL_TOKENS = (PAD, UNK, START, END)
 
@@ -58,8 +60,7 @@ class WordVocabulary:
     """
 
     def __init__(self, sentences, min_count: int = 2, max_size: int | None = None):
-        if not isinstance(min_count, int) or min_count < 1:
-            raise ValueError(f"min_count must be a positive integer, got {min_count!r}")
+        arguments.positive_int("min_count", min_count)
         if max_size is not None and max_size <= len(SPECIAL_TOKENS):
             raise ValueError(f"max_size must exceed the {len(SPECIAL_TOKENS)} special tokens, "
                              f"got {max_size!r}")
@@ -224,8 +225,7 @@ def load_translation_task(max_tokens: int = 30, max_test_tokens: int = 60, min_c
     from seqkeras.data.corpora import load_parallel_verses
 
     for name, value in (("max_tokens", max_tokens), ("max_test_tokens", max_test_tokens)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        arguments.positive_int(name, value)
     if max_test_tokens < max_tokens:
         raise ValueError(f"max_test_tokens ({max_test_tokens}) must be at least max_tokens "
                          f"({max_tokens})")

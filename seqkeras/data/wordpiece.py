@@ -12,6 +12,7 @@ from functools import cache
 
 import numpy as np
 
+from seqkeras import arguments
 from seqkeras.data.corpora import _read_text
 
 PAD, CLS, SEP, UNK, MASK = "[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"
@@ -86,9 +87,8 @@ def pack_segments(first, second=None, sequence_length=128, tokenizer=None):
     if second is not None and len(second) != len(first):
         raise ValueError(f"first and second must have the same length, got {len(first)} and "
                          f"{len(second)}")
-    if not isinstance(sequence_length, int) or sequence_length < (3 if second is None else 5):
-        raise ValueError(f"sequence_length must fit [CLS], [SEP] and a token of each segment, "
-                         f"got {sequence_length!r}")
+    arguments.integer("sequence_length", sequence_length, 3 if second is None else 5,
+                      what="an integer that fits [CLS], [SEP] and a token of each segment")
     tokenizer = tokenizer or wordpiece_tokenizer()
     ids = {token: i for i, token in enumerate(load_wordpiece_vocabulary())}
     segments = []

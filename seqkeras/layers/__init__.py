@@ -5,7 +5,6 @@ from seqkeras.layers.attention import (
     LocalAttention,
     LuongAttention,
     SoftAttention,
-    masked_softmax,
 )
 from seqkeras.layers.bert import (
     BertEmbeddings,
@@ -16,6 +15,7 @@ from seqkeras.layers.bert import (
 )
 from seqkeras.layers.gru import GRUCell
 from seqkeras.layers.lstm import LSTMCell
+from seqkeras.layers.masks import keras_mask, masked_softmax
 from seqkeras.layers.multi_head import (
     MultiHeadAttention,
     attention_weights,
@@ -35,5 +35,6 @@ __all__ = ["BahdanauAttention", "BertEmbeddings", "ElmanCell", "GRUCell", "LSTMC
            "NextSentenceHead", "PositionEmbedding", "RecurrentCell",
            "SinusoidalPositionalEncoding", "SoftAttention", "SpanBoundaryHead",
            "TransformerDecoderBlock", "TransformerEncoderBlock", "attention_weights",
-           "causal_mask", "gelu_approximate", "masked_softmax", "padding_attention_mask",
+           "causal_mask", "gelu_approximate", "keras_mask", "masked_softmax",
+           "padding_attention_mask",
            "scaled_dot_product_attention"]

@@ -10,7 +10,10 @@ Every layer here is called as ``layer(query, values, values_mask=None)`` and ret
 q_i is the decoder's state at target position i (the query), h_j the encoder's annotation of
 source position j (the values). Only the score differs from layer to layer. The mask argument
 is called ``values_mask``, not ``mask``: Keras fills an argument named ``mask`` with the Keras
-mask of the *first* input (the query), which would silently mask the wrong sequence.
+mask of the *first* input (the query), which would silently mask the wrong sequence. Keras
+masks are read as ``keras.layers.Attention`` reads them: the values' mask hides padded source
+positions, the query's mask zeroes the context at padded target positions, and the output
+carries the query's mask on. An explicit ``values_mask`` wins over the values' Keras mask.
 """
 
 from __future__ import annotations
@@ -18,20 +21,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-
-def masked_softmax(scores, mask=None):
-    """Softmax over the last axis restricted to ``mask``; masked positions get exactly 0.
-
-    Args:
-        scores: ``(..., T_v)``.
-        mask: boolean, broadcastable to ``scores``; True = a position that may be attended.
-    """
-    if mask is None:
-        return ops.softmax(scores, axis=-1)
-    mask = ops.cast(mask, "bool")
-    large_negative = -65000.0 if scores.dtype == "float16" else -1e9
-    weights = ops.softmax(ops.where(mask, scores, large_negative), axis=-1)
-    return ops.where(mask, weights, ops.zeros_like(weights))
+from seqkeras import arguments
+from seqkeras.layers.masks import check_padding_mask, masked_softmax
 
 
 class SoftAttention(keras.layers.Layer):
@@ -41,21 +32,21 @@ class SoftAttention(keras.layers.Layer):
     ``attention_weights`` when the weights are more than a masked softmax of the scores.
     """
 
-    def _check_shapes(self, query_shape, values_shape, values_mask_shape=None):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def _check_shapes(self, query_shape, values_shape):
         for name, shape in (("query", query_shape), ("values", values_shape)):
             if len(shape) != 3:
                 raise ValueError(f"{self.__class__.__name__} expects {name} of rank 3 "
                                  f"(batch, time, features), got shape {tuple(shape)}")
-        if values_mask_shape is not None:
-            expected = tuple(values_shape[:2])
-            if len(values_mask_shape) != 2 or any(
-                    a is not None and b is not None and a != b
-                    for a, b in zip(values_mask_shape, expected, strict=True)):
-                raise ValueError(f"values_mask must have shape (batch, T_v) = {expected}, "
-                                 f"got {tuple(values_mask_shape)}")
+        if None not in (query_shape[0], values_shape[0]) and query_shape[0] != values_shape[0]:
+            raise ValueError(f"query and values must have the same batch size, got "
+                             f"{query_shape[0]} and {values_shape[0]}")
 
     def build(self, query_shape, values_shape, values_mask_shape=None):
-        self._check_shapes(query_shape, values_shape, values_mask_shape)
+        self._check_shapes(query_shape, values_shape)
         self.build_score(tuple(query_shape), tuple(values_shape))
 
     def build_score(self, query_shape, values_shape):
@@ -69,14 +60,23 @@ class SoftAttention(keras.layers.Layer):
         mask = None if values_mask is None else ops.expand_dims(values_mask, 1)
         return masked_softmax(self.score(query, values), mask)
 
-    def call(self, query, values, values_mask=None):
-        if values_mask is not None:
-            self._check_shapes(query.shape, values.shape, values_mask.shape)
+    def call(self, query, values, values_mask=None, query_mask=None):
+        self._check_shapes(query.shape, values.shape)
+        values_mask = check_padding_mask("values_mask", values_mask, values)
+        query_mask = check_padding_mask("query_mask", query_mask, query)
         weights = self.attention_weights(query, values, values_mask)
         context = ops.matmul(ops.cast(weights, values.dtype), values)
+        if query_mask is not None:  # as keras.layers.Attention: no context at padded targets
+            context = ops.where(ops.expand_dims(query_mask, -1), context,
+                                ops.zeros_like(context))
         return context, weights
 
-    def compute_output_shape(self, query_shape, values_shape, values_mask_shape=None):
+    def compute_mask(self, query, previous_mask=None):
+        # The query's mask suits both outputs: their rows are the query's positions.
+        return (previous_mask, previous_mask)
+
+    def compute_output_shape(self, query_shape, values_shape, values_mask_shape=None,
+                             query_mask_shape=None):
         return ((query_shape[0], query_shape[1], values_shape[2]),
                 (query_shape[0], query_shape[1], values_shape[1]))
 
@@ -103,7 +103,10 @@ class BahdanauAttention(SoftAttention):
     Call arguments:
         query: ``(batch, T_q, d_q)``, the decoder states s_i.
         values: ``(batch, T_v, d_v)``, the annotations h_j.
-        values_mask: optional boolean ``(batch, T_v)``, True at real source positions.
+        values_mask: optional boolean ``(batch, T_v)``, True at real source positions
+            (default: the values' Keras mask).
+        query_mask: optional boolean ``(batch, T_q)``; the context is 0 where it is False
+            (default: the query's Keras mask).
 
     Returns:
         ``(context, weights)``: ``(batch, T_q, d_v)`` and ``(batch, T_q, T_v)``.
@@ -121,9 +124,7 @@ class BahdanauAttention(SoftAttention):
     def __init__(self, units, kernel_initializer="glorot_uniform",
                  score_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(f"units must be a positive integer, got {units!r}")
-        self.units = units
+        self.units = arguments.positive_int("units", units)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.score_initializer = keras.initializers.get(score_initializer)
 
@@ -180,7 +181,8 @@ class LuongAttention(SoftAttention):
 
     Call arguments:
         query: ``(batch, T_q, d_q)``; values: ``(batch, T_v, d_v)``; values_mask: optional
-        boolean ``(batch, T_v)``, True at real source positions.
+        boolean ``(batch, T_v)``, True at real source positions; query_mask: optional
+        boolean ``(batch, T_q)``. Both default to the inputs' Keras masks.
 
     Returns:
         ``(context, weights)``: ``(batch, T_q, d_v)`` and ``(batch, T_q, T_v)``.
@@ -196,12 +198,10 @@ class LuongAttention(SoftAttention):
 
     def __init__(self, score, units=None, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        if score not in LUONG_SCORES:
-            raise ValueError(f"score must be one of {LUONG_SCORES}, got {score!r}")
-        if score == "concat" and (not isinstance(units, int) or units < 1):
-            raise ValueError(f"the concat score needs units, a positive integer, got {units!r}")
-        self.score_name = score
-        self.units = units
+        self.score_name = arguments.choice("score", score, LUONG_SCORES)
+        self.units = arguments.optional_positive_int("units", units)
+        if score == "concat" and units is None:
+            raise ValueError("the concat score needs units, a positive integer, got None")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build_score(self, query_shape, values_shape):
@@ -269,7 +269,8 @@ class LocalAttention(SoftAttention):
 
     Call arguments:
         query: ``(batch, T_q, d_q)``; values: ``(batch, T_v, d_v)``; values_mask: optional
-        boolean ``(batch, T_v)`` (without it every position is real and S = T_v).
+        boolean ``(batch, T_v)`` (without it every position is real and S = T_v);
+        query_mask: optional boolean ``(batch, T_q)``. Both default to the inputs' Keras masks.
 
     Returns:
         ``(context, weights)``: ``(batch, T_q, d_v)`` and ``(batch, T_q, T_v)``.
@@ -285,15 +286,13 @@ class LocalAttention(SoftAttention):
     def __init__(self, window, score="general", units=None, position_units=None,
                  kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(window, int) or window < 1:
-            raise ValueError(f"window must be a positive integer, got {window!r}")
+        self.window = arguments.positive_int("window", window)
         if score == "location":
             raise ValueError("local attention needs a content score: 'dot', 'general' or "
                              "'concat', got 'location'")
-        self.window = window
-        self.score_name = score
-        self.units = units
-        self.position_units = position_units
+        self.score_name = arguments.choice("score", score, ("dot", "general", "concat"))
+        self.units = arguments.optional_positive_int("units", units)
+        self.position_units = arguments.optional_positive_int("position_units", position_units)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.align = LuongAttention(score, units=units, kernel_initializer=kernel_initializer,
                                     name="align")

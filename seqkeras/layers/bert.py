@@ -11,6 +11,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqkeras import arguments
 from seqkeras.layers.position import PositionEmbedding
 
 
@@ -19,6 +20,12 @@ def gelu_approximate(x):
     """GELU with the tanh approximation that BERT's code uses (Hendrycks & Gimpel 2016):
     0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))."""
     return keras.activations.gelu(x, approximate=True)
+
+
+def _check_sequence_rank(layer_name, inputs):
+    if len(inputs.shape) != 3:
+        raise ValueError(f"{layer_name} expects inputs of rank 3 (batch, T, hidden), got "
+                         f"shape {tuple(inputs.shape)}")
 
 
 def bert_initializer():
@@ -60,16 +67,15 @@ class BertEmbeddings(keras.layers.Layer):
     def __init__(self, vocabulary_size, hidden_dim, max_sequence_length=512, num_segments=2,
                  embedding_dim=None, dropout=0.1, layer_norm_epsilon=1e-12, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("vocabulary_size", vocabulary_size), ("hidden_dim", hidden_dim),
-                            ("max_sequence_length", max_sequence_length),
-                            ("num_segments", num_segments),
-                            ("embedding_dim", embedding_dim or hidden_dim)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.vocabulary_size, self.hidden_dim = vocabulary_size, hidden_dim
-        self.max_sequence_length, self.num_segments = max_sequence_length, num_segments
-        self.embedding_dim = embedding_dim
-        self.dropout, self.layer_norm_epsilon = float(dropout), layer_norm_epsilon
+        self.vocabulary_size = arguments.positive_int("vocabulary_size", vocabulary_size)
+        self.hidden_dim = arguments.positive_int("hidden_dim", hidden_dim)
+        self.max_sequence_length = arguments.positive_int("max_sequence_length",
+                                                          max_sequence_length)
+        self.num_segments = arguments.positive_int("num_segments", num_segments)
+        self.embedding_dim = arguments.optional_positive_int("embedding_dim", embedding_dim)
+        self.dropout = arguments.rate("dropout", dropout)
+        self.layer_norm_epsilon = arguments.positive_number("layer_norm_epsilon",
+                                                            layer_norm_epsilon)
         size = embedding_dim or hidden_dim
         self.token_embedding = keras.layers.Embedding(
             vocabulary_size, size, embeddings_initializer=bert_initializer(),
@@ -96,6 +102,12 @@ class BertEmbeddings(keras.layers.Layer):
             self.projection.build((None, None, size))
 
     def call(self, token_ids, segment_ids, training=None):
+        if len(token_ids.shape) != 2 or tuple(segment_ids.shape) != tuple(token_ids.shape):
+            raise ValueError(f"token_ids and segment_ids must both have shape (batch, T), got "
+                             f"{tuple(token_ids.shape)} and {tuple(segment_ids.shape)}")
+        # Keras' Embedding on JAX reads the last row for an id past the end: check eagerly.
+        arguments.index_range("token_ids", token_ids, self.vocabulary_size, "ids")
+        arguments.index_range("segment_ids", segment_ids, self.num_segments, "segment ids")
         tokens = self.token_embedding(token_ids)
         x = tokens + self.position_embedding(tokens) + self.segment_embedding(segment_ids)
         x = self.dropout_layer(self.norm(x), training=training)
@@ -115,6 +127,22 @@ class VocabularyOutput:
     """The output layer the masked-LM and span-boundary heads share: logits x E^T + b_out over
     the vocabulary, with E the tied token embedding (``self.token_embedding``) or a weight
     ``W_out`` of the layer's own."""
+
+    @staticmethod
+    def tied_vocabulary_size(vocabulary_size, token_embedding):
+        """The vocabulary size: given, or the tied embedding's rows (which it must equal)."""
+        if token_embedding is None:
+            if vocabulary_size is None:
+                raise ValueError("give vocabulary_size, a positive integer, or token_embedding")
+            return arguments.integer("vocabulary_size", vocabulary_size, minimum=1,
+                                     what="a positive integer (or give token_embedding)")
+        if not isinstance(token_embedding, keras.layers.Embedding):
+            raise TypeError(f"token_embedding must be a keras.layers.Embedding, got "
+                            f"{type(token_embedding).__name__}")
+        if vocabulary_size is not None and vocabulary_size != token_embedding.input_dim:
+            raise ValueError(f"vocabulary_size={vocabulary_size!r} differs from the tied "
+                             f"embedding's {token_embedding.input_dim} rows")
+        return token_embedding.input_dim
 
     def build_vocabulary_output(self, size):
         if self.token_embedding is None:
@@ -163,18 +191,12 @@ class MaskedLMHead(VocabularyOutput, keras.layers.Layer):
                  intermediate_activation=gelu_approximate, activation=None,
                  layer_norm_epsilon=1e-12, **kwargs):
         super().__init__(**kwargs)
-        if token_embedding is not None:
-            if vocabulary_size not in (None, token_embedding.input_dim):
-                raise ValueError(f"vocabulary_size={vocabulary_size} differs from the tied "
-                                 f"embedding's {token_embedding.input_dim} rows")
-            vocabulary_size = token_embedding.input_dim
-        if not isinstance(vocabulary_size, int) or vocabulary_size < 1:
-            raise ValueError("give vocabulary_size, a positive integer, or token_embedding; "
-                             f"got vocabulary_size={vocabulary_size!r}")
-        self.vocabulary_size, self.token_embedding = vocabulary_size, token_embedding
+        self.vocabulary_size = self.tied_vocabulary_size(vocabulary_size, token_embedding)
+        self.token_embedding = token_embedding
         self.intermediate_activation = keras.activations.get(intermediate_activation)
         self.activation = keras.activations.get(activation)
-        self.layer_norm_epsilon = layer_norm_epsilon
+        self.layer_norm_epsilon = arguments.positive_number("layer_norm_epsilon",
+                                                            layer_norm_epsilon)
 
     def build(self, inputs_shape, mask_positions_shape=None):
         hidden = inputs_shape[-1]
@@ -188,6 +210,8 @@ class MaskedLMHead(VocabularyOutput, keras.layers.Layer):
         self.build_vocabulary_output(size)
 
     def call(self, inputs, mask_positions):
+        _check_sequence_rank("MaskedLMHead", inputs)
+        arguments.index_range("mask_positions", mask_positions, inputs.shape[1], "positions")
         gathered = ops.take_along_axis(inputs, ops.expand_dims(mask_positions, -1), axis=1)
         x = self.norm(self.dense(gathered))
         return self.activation(self.vocabulary_logits(x))
@@ -259,14 +283,11 @@ class SpanBoundaryHead(VocabularyOutput, keras.layers.Layer):
     def __init__(self, max_span_length=10, vocabulary_size=None, token_embedding=None,
                  layer_norm_epsilon=1e-12, **kwargs):
         super().__init__(**kwargs)
-        if token_embedding is not None:
-            vocabulary_size = token_embedding.input_dim
-        for name, value in (("max_span_length", max_span_length),
-                            ("vocabulary_size", vocabulary_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.max_span_length, self.vocabulary_size = max_span_length, vocabulary_size
-        self.token_embedding, self.layer_norm_epsilon = token_embedding, layer_norm_epsilon
+        self.max_span_length = arguments.positive_int("max_span_length", max_span_length)
+        self.vocabulary_size = self.tied_vocabulary_size(vocabulary_size, token_embedding)
+        self.token_embedding = token_embedding
+        self.layer_norm_epsilon = arguments.positive_number("layer_norm_epsilon",
+                                                            layer_norm_epsilon)
 
     def build(self, inputs_shape, boundaries_shape=None, relative_positions_shape=None):
         hidden = inputs_shape[-1]
@@ -290,6 +311,14 @@ class SpanBoundaryHead(VocabularyOutput, keras.layers.Layer):
         self.build_vocabulary_output(size)
 
     def call(self, inputs, boundaries, relative_positions):
+        _check_sequence_rank("SpanBoundaryHead", inputs)
+        if boundaries.shape[-1] != 2 or tuple(boundaries.shape[:-1]) != tuple(
+                relative_positions.shape):
+            raise ValueError(f"boundaries must have shape (batch, M, 2) and relative_positions "
+                             f"(batch, M), got {tuple(boundaries.shape)} and "
+                             f"{tuple(relative_positions.shape)}")
+        arguments.index_range("boundaries", boundaries, inputs.shape[1], "positions")
+        arguments.index_range("relative_positions", relative_positions, 2 ** 31, "positions")
         left = ops.take_along_axis(inputs, ops.expand_dims(boundaries[..., 0], -1), axis=1)
         right = ops.take_along_axis(inputs, ops.expand_dims(boundaries[..., 1], -1), axis=1)
         relative_positions = ops.minimum(relative_positions, self.max_span_length - 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqkeras import arguments
 from seqkeras.layers.recurrent import RecurrentCell
 
 
@@ -79,10 +80,9 @@ class GRUCell(RecurrentCell):
         reset_after=True,
         **kwargs,
     ):
-        if not isinstance(reset_after, bool):
-            raise ValueError(f"reset_after must be True (reset gate after the recurrent product, "
-                             f"Keras' default) or False (before it, as in Cho et al. 2014), got "
-                             f"{reset_after!r}")
+        # True: the reset gate after the recurrent product (Keras' default); False: before it,
+        # as in Cho et al. 2014.
+        arguments.boolean("reset_after", reset_after)
         super().__init__(units, use_bias=use_bias, kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
                          bias_initializer=bias_initializer, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqkeras import arguments
 from seqkeras.layers.recurrent import RecurrentCell
 
 
@@ -89,7 +90,7 @@ class LSTMCell(RecurrentCell):
                          bias_initializer=bias_initializer, **kwargs)
         self.activation = keras.activations.get(activation)
         self.recurrent_activation = keras.activations.get(recurrent_activation)
-        self.unit_forget_bias = unit_forget_bias
+        self.unit_forget_bias = arguments.boolean("unit_forget_bias", unit_forget_bias)
         self.state_size = [units, units]
 
     def build(self, input_shape):

@@ -16,7 +16,8 @@ import math
 import keras
 from keras import ops
 
-from seqkeras.layers.attention import masked_softmax
+from seqkeras import arguments
+from seqkeras.layers.masks import check_padding_mask, masked_softmax, query_key_mask
 
 
 def causal_mask(query_length, key_length=None):
@@ -80,8 +81,13 @@ class MultiHeadAttention(keras.layers.Layer):
     ``keras.ops.dot_product_attention``, the backend's fused kernel (flash attention on a GPU);
     otherwise ``scaled_dot_product_attention``, the plain computation. Both give the same
     output, except for a query that may see no key at all: the plain path gives it zero weights,
-    the fused kernel (like Keras) uniform ones. Keras masks attached to the inputs are not read:
-    pass padding as ``attention_mask``.
+    the fused kernel (like Keras) uniform ones. The fused kernel needs one head size for
+    queries, keys and values; with ``value_dim != key_dim`` the plain path runs.
+
+    Keras masks are read as Keras' own layer reads them: the Keras masks of ``query``,
+    ``value`` and ``key`` (e.g. from ``Embedding(mask_zero=True)``), or the ``query_mask``,
+    ``value_mask`` and ``key_mask`` given instead, are combined with ``attention_mask`` and the
+    causal mask by logical and; the output carries the query's mask on.
 
     Args:
         num_heads: h.
@@ -96,6 +102,8 @@ class MultiHeadAttention(keras.layers.Layer):
         query: ``(batch, T_q, d_q)``.
         value: ``(batch, T_v, d_v_in)``.
         key: ``(batch, T_v, d_k_in)``, default ``value``.
+        query_mask, value_mask, key_mask: optional boolean ``(batch, T_q)``, ``(batch, T_v)``,
+            ``(batch, T_v)``, True at real tokens (default: the inputs' Keras masks).
         attention_mask: boolean ``(batch, T_q, T_v)`` (or broadcastable, e.g. ``(batch, 1,
             T_v)`` for a padding mask): True where query position i may attend to key j.
         return_attention_scores: also return the weights ``(batch, h, T_q, T_v)``.
@@ -119,19 +127,17 @@ class MultiHeadAttention(keras.layers.Layer):
                  output_shape=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("num_heads", num_heads), ("key_dim", key_dim),
-                            ("value_dim", key_dim if value_dim is None else value_dim)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        self.num_heads, self.key_dim = num_heads, key_dim
-        self.value_dim = key_dim if value_dim is None else value_dim
-        self.dropout, self.use_bias = float(dropout), use_bias
-        self.output_dim = output_shape
+        self.num_heads = arguments.positive_int("num_heads", num_heads)
+        self.key_dim = arguments.positive_int("key_dim", key_dim)
+        self.value_dim = (self.key_dim if value_dim is None
+                          else arguments.positive_int("value_dim", value_dim))
+        self.dropout = arguments.rate("dropout", dropout)
+        self.use_bias = arguments.boolean("use_bias", use_bias)
+        self.output_dim = arguments.optional_positive_int("output_shape", output_shape)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.dropout_layer = keras.layers.Dropout(self.dropout)
+        self.supports_masking = True
 
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
@@ -159,20 +165,27 @@ class MultiHeadAttention(keras.layers.Layer):
         projected = ops.einsum("btd,dhk->bthk", x, kernel)
         return projected + getattr(self, bias_name) if self.use_bias else projected
 
-    def call(self, query, value, key=None, attention_mask=None, return_attention_scores=False,
-             training=None, use_causal_mask=False):
+    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
+             attention_mask=None, return_attention_scores=False, training=None,
+             use_causal_mask=False):
         key = value if key is None else key
+        self._check_inputs(query, value, key)
+        if attention_mask is not None and len(attention_mask.shape) != 3:
+            raise ValueError("attention_mask must have shape (batch, T_q, T_v) or "
+                             f"broadcast to it, got shape {tuple(attention_mask.shape)}")
+        mask = query_key_mask(check_padding_mask("query_mask", query_mask, query),
+                              check_padding_mask("value_mask", value_mask, value),
+                              attention_mask)
+        if key_mask is not None:
+            mask = query_key_mask(None, check_padding_mask("key_mask", key_mask, key), mask)
+        if mask is not None:
+            mask = ops.expand_dims(mask, 1)  # the same for each head
         q = self.project(query, self.W_Q, "b_Q")
         k = self.project(key, self.W_K, "b_K")
         v = self.project(value, self.W_V, "b_V")
-        mask = None
-        if attention_mask is not None:
-            if len(attention_mask.shape) != 3:
-                raise ValueError("attention_mask must have shape (batch, T_q, T_v) or "
-                                 f"broadcast to it, got shape {tuple(attention_mask.shape)}")
-            mask = ops.expand_dims(ops.cast(attention_mask, "bool"), 1)  # the same for each head
         weights = None
-        if return_attention_scores or (self.dropout and training):
+        fused_kernel_fits = self.value_dim == self.key_dim
+        if return_attention_scores or (self.dropout and training) or not fused_kernel_fits:
             q, k, v = (ops.swapaxes(x, 1, 2) for x in (q, k, v))  # (batch, h, T, d_head)
             weights = attention_weights(q, k, mask, use_causal_mask)
             dropped = self.dropout_layer(weights, training=training)
@@ -184,6 +197,20 @@ class MultiHeadAttention(keras.layers.Layer):
         if self.use_bias:
             output = output + self.b_O
         return (output, weights) if return_attention_scores else output
+
+    def _check_inputs(self, query, value, key):
+        for name, x, weight in (("query", query, self.W_Q), ("value", value, self.W_V),
+                                ("key", key, self.W_K)):
+            if len(x.shape) != 3:
+                raise ValueError(f"MultiHeadAttention expects {name} of rank 3 (batch, time, "
+                                 f"features), got shape {tuple(x.shape)}")
+            if x.shape[-1] != weight.shape[0]:
+                raise ValueError(f"{name} has {x.shape[-1]} features; the layer was built "
+                                 f"for {weight.shape[0]}")
+        if value.shape[1] is not None and key.shape[1] is not None and \
+                value.shape[1] != key.shape[1]:
+            raise ValueError(f"key and value must have the same length, got {key.shape[1]} "
+                             f"and {value.shape[1]}")
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return (*query_shape[:-1], self.output_dim or query_shape[-1])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqkeras import arguments
+
 
 def _check_sequence_shape(layer, shape):
     if len(shape) != 3:
@@ -52,14 +54,14 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
 
     def __init__(self, max_wavelength=10000.0, **kwargs):
         super().__init__(**kwargs)
-        if not max_wavelength > 1:
-            raise ValueError(f"max_wavelength must be greater than 1, got {max_wavelength!r}")
-        self.max_wavelength = float(max_wavelength)
+        self.max_wavelength = arguments.number("max_wavelength", max_wavelength, 1,
+                                               include_minimum=False)
 
     def build(self, inputs_shape):
         _check_sequence_shape(self, inputs_shape)
 
     def call(self, inputs, start_index=0):
+        _check_sequence_shape(self, inputs.shape)
         length, d_model = ops.shape(inputs)[1], inputs.shape[-1]
         position = ops.cast(ops.arange(length) + start_index, self.compute_dtype)
         two_i = ops.cast(2 * (ops.arange(d_model) // 2), self.compute_dtype)
@@ -104,10 +106,7 @@ class PositionEmbedding(keras.layers.Layer):
 
     def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(sequence_length, int) or sequence_length < 1:
-            raise ValueError(f"sequence_length must be a positive integer, got "
-                             f"{sequence_length!r}")
-        self.sequence_length = sequence_length
+        self.sequence_length = arguments.positive_int("sequence_length", sequence_length)
         self.initializer = keras.initializers.get(initializer)
 
     def build(self, inputs_shape):
@@ -120,7 +119,17 @@ class PositionEmbedding(keras.layers.Layer):
                                           initializer=self.initializer)
 
     def call(self, inputs, start_index=0):
+        _check_sequence_shape(self, inputs.shape)
+        if inputs.shape[-1] != self.embeddings.shape[-1]:
+            raise ValueError(f"inputs have {inputs.shape[-1]} features; the layer was built "
+                             f"for {self.embeddings.shape[-1]}")
         length = ops.shape(inputs)[1]
+        start = arguments.concrete(start_index)
+        if isinstance(length, int) and start is not None:
+            # JAX clamps a slice past the end instead of raising: check it here.
+            if start.ndim != 0 or not 0 <= int(start) <= self.sequence_length - length:
+                raise ValueError(f"start_index={start_index!r} with {length} positions "
+                                 f"leaves [0, sequence_length={self.sequence_length})")
         positions = ops.slice(ops.convert_to_tensor(self.embeddings), (start_index, 0),
                               (length, inputs.shape[-1]))
         return ops.broadcast_to(ops.cast(positions, inputs.dtype), ops.shape(inputs))

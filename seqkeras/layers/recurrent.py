@@ -9,6 +9,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqkeras import arguments
+
 
 class RecurrentCell(keras.layers.Layer):
     """Base of the seqkeras cells: units, initialisers, input checks and a zero initial state.
@@ -27,10 +29,8 @@ class RecurrentCell(keras.layers.Layer):
     def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-            raise ValueError(f"units must be a positive integer, got {units!r}")
-        self.units = units
-        self.use_bias = use_bias
+        self.units = arguments.positive_int("units", units)
+        self.use_bias = arguments.boolean("use_bias", use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqkeras import arguments
+from seqkeras.layers.masks import check_padding_mask, keras_mask
 from seqkeras.layers.multi_head import MultiHeadAttention
 
 
@@ -49,16 +51,14 @@ class TransformerBlock(keras.layers.Layer):
                  layer_norm_epsilon=1e-5, normalize_first=False,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("num_heads", num_heads), ("intermediate_dim", intermediate_dim)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        self.num_heads, self.intermediate_dim = num_heads, intermediate_dim
-        self.dropout = float(dropout)
+        self.supports_masking = True
+        self.num_heads = arguments.positive_int("num_heads", num_heads)
+        self.intermediate_dim = arguments.positive_int("intermediate_dim", intermediate_dim)
+        self.dropout = arguments.rate("dropout", dropout)
         self.activation = keras.activations.get(activation)
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.normalize_first = bool(normalize_first)
+        self.layer_norm_epsilon = arguments.positive_number("layer_norm_epsilon",
+                                                            layer_norm_epsilon)
+        self.normalize_first = arguments.boolean("normalize_first", normalize_first)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
@@ -115,6 +115,13 @@ class TransformerBlock(keras.layers.Layer):
         """FFN(x) = activation(x W_1 + b_1) W_2 + b_2, at every position independently."""
         return self.feedforward_output(self.feedforward_intermediate(x))
 
+    @staticmethod
+    def padding_mask(name, padding_mask, sequence):
+        """The padding mask given, else the Keras mask ``sequence`` carries (keras_hub's rule:
+        an explicit padding mask wins), checked against ``sequence``'s shape."""
+        return check_padding_mask(name, keras_mask(sequence) if padding_mask is None
+                                  else padding_mask, sequence)
+
     def compute_output_shape(self, inputs_shape, *args, **kwargs):
         return inputs_shape
 
@@ -151,6 +158,7 @@ class TransformerEncoderBlock(TransformerBlock):
     Call arguments:
         inputs: ``(batch, T, d_model)``.
         padding_mask: boolean ``(batch, T)``, True at real tokens; padding is never attended to.
+            Default: the Keras mask of ``inputs`` (e.g. from ``Embedding(mask_zero=True)``).
         attention_mask: boolean ``(batch, T, T)``, combined with the padding mask.
         training: whether dropout is active.
         return_attention_scores: also return the self-attention weights ``(batch, h, T, T)``.
@@ -177,11 +185,15 @@ class TransformerEncoderBlock(TransformerBlock):
 
     def call(self, inputs, padding_mask=None, attention_mask=None, training=None,
              return_attention_scores=False):
+        padding_mask = self.padding_mask("padding_mask", padding_mask, inputs)
         mask = padding_attention_mask(padding_mask, attention_mask)
         scores = []
 
         def attend(x):
-            output = self.self_attention(x, x, attention_mask=mask, training=training,
+            # value_mask given explicitly: the Keras mask x may carry must not override an
+            # explicit padding_mask. The query's Keras mask, as in keras_hub, is read.
+            output = self.self_attention(x, x, value_mask=padding_mask,
+                                         attention_mask=mask, training=training,
                                          return_attention_scores=return_attention_scores)
             if return_attention_scores:
                 output, weights = output
@@ -215,7 +227,7 @@ class TransformerDecoderBlock(TransformerBlock):
         encoder_sequence: ``(batch, S, d_model)`` or None (then the block must have been
             built without it).
         decoder_padding_mask: boolean ``(batch, T)``; encoder_padding_mask: boolean
-            ``(batch, S)``; True at real tokens.
+            ``(batch, S)``; True at real tokens. Each defaults to its sequence's Keras mask.
         use_causal_mask: apply the causal mask (default True).
         training: whether dropout is active.
         return_attention_scores: also return the self- and cross-attention weights,
@@ -250,11 +262,18 @@ class TransformerDecoderBlock(TransformerBlock):
         if (encoder_sequence is None) != (self.cross_attention is None):
             raise ValueError("call the decoder block the way it was built: with an "
                              "encoder_sequence if and only if its first call had one")
+        decoder_padding_mask = self.padding_mask("decoder_padding_mask", decoder_padding_mask,
+                                                 decoder_sequence)
+        if encoder_sequence is not None:
+            encoder_padding_mask = self.padding_mask("encoder_padding_mask",
+                                                     encoder_padding_mask, encoder_sequence)
         scores = {}
 
-        def attention(layer, name, values, mask, causal):
+        def attention(layer, name, values, values_mask, causal):
             def attend(x):
-                output = layer(x, values if values is not None else x, attention_mask=mask,
+                # value_mask given explicitly, so that a Keras mask on x cannot override it.
+                output = layer(x, values if values is not None else x, value_mask=values_mask,
+                               attention_mask=padding_attention_mask(values_mask),
                                use_causal_mask=causal, training=training,
                                return_attention_scores=return_attention_scores)
                 if return_attention_scores:
@@ -263,14 +282,12 @@ class TransformerDecoderBlock(TransformerBlock):
             return attend
 
         y = self.sublayer(decoder_sequence, self.self_attention_norm,
-                          attention(self.self_attention, "self", None,
-                                    padding_attention_mask(decoder_padding_mask),
+                          attention(self.self_attention, "self", None, decoder_padding_mask,
                                     use_causal_mask), training)
         if self.cross_attention is not None:
             y = self.sublayer(y, self.cross_attention_norm,
                               attention(self.cross_attention, "cross", encoder_sequence,
-                                        padding_attention_mask(encoder_padding_mask), False),
-                              training)
+                                        encoder_padding_mask, False), training)
         y = self.sublayer(y, self.feedforward_norm, self.feedforward, training)
         if return_attention_scores:
             return y, scores["self"], scores.get("cross")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from seqkeras import arguments
 from seqkeras.layers.bert import (
     BertEmbeddings,
     MaskedLMHead,
@@ -87,17 +88,17 @@ class BertEncoder(_BuiltOnLoad, keras.Model):
                  dropout=0.1, max_sequence_length=512, num_segments=2, embedding_dim=None,
                  share_layers=False, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+        self.num_layers = arguments.positive_int("num_layers", num_layers)
+        self.num_heads = arguments.positive_int("num_heads", num_heads)
+        self.hidden_dim = arguments.positive_int("hidden_dim", hidden_dim)
         if hidden_dim % num_heads:
             raise ValueError(f"hidden_dim={hidden_dim} must be divisible by "
                              f"num_heads={num_heads}")
-        self.vocabulary_size = vocabulary_size
-        self.num_layers, self.num_heads = num_layers, num_heads
-        self.hidden_dim, self.intermediate_dim = hidden_dim, intermediate_dim
+        self.vocabulary_size = vocabulary_size  # the other sizes are checked by the layers
+        self.intermediate_dim = intermediate_dim
         self.dropout, self.max_sequence_length = float(dropout), max_sequence_length
         self.num_segments, self.embedding_dim = num_segments, embedding_dim
-        self.share_layers = bool(share_layers)
+        self.share_layers = arguments.boolean("share_layers", share_layers)
         self.embeddings = BertEmbeddings(vocabulary_size, hidden_dim, max_sequence_length,
                                          num_segments, embedding_dim, dropout,
                                          name="embeddings")
@@ -170,8 +171,9 @@ class BertPretrainer(_BuiltOnLoad, keras.Model):
                  **kwargs):
         super().__init__(**kwargs)
         self.encoder = _encoder(encoder)
-        self.next_sentence, self.span_boundary = bool(next_sentence), bool(span_boundary)
-        self.max_span_length = max_span_length
+        self.next_sentence = arguments.boolean("next_sentence", next_sentence)
+        self.span_boundary = arguments.boolean("span_boundary", span_boundary)
+        self.max_span_length = arguments.positive_int("max_span_length", max_span_length)
         self.mlm_head = MaskedLMHead(token_embedding=self.encoder.token_embedding,
                                      name="mlm_head")
         self.nsp_head = NextSentenceHead(name="nsp_head") if self.next_sentence else None
@@ -217,9 +219,8 @@ class BertClassifier(_BuiltOnLoad, keras.Model):
 
     def __init__(self, encoder, num_classes, dropout=0.1, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-        self.encoder, self.num_classes, self.dropout = _encoder(encoder), num_classes, dropout
+        self.num_classes = arguments.integer("num_classes", num_classes, 2)
+        self.encoder, self.dropout = _encoder(encoder), arguments.rate("dropout", dropout)
         self.dropout_layer = keras.layers.Dropout(dropout)
         self.classifier = keras.layers.Dense(num_classes, kernel_initializer=bert_initializer(),
                                              name="classifier")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqkeras import arguments
 from seqkeras.losses import hidden_cosine_loss, soft_target_loss
 from seqkeras.models.bert import BertEncoder, BertPretrainer, _BuiltOnLoad, example_inputs
 
@@ -92,11 +93,10 @@ class DistillationPretrainer(_BuiltOnLoad, keras.Model):
             student(student.example_inputs())
             student.mlm_head.set_weights(self.teacher.mlm_head.get_weights())
         self.student = _pretrainer(student, "student")
-        if not temperature > 0:
-            raise ValueError(f"temperature must be positive, got {temperature!r}")
-        self.temperature = float(temperature)
-        self.soft_target_weight, self.mlm_weight = float(soft_target_weight), float(mlm_weight)
-        self.cosine_weight = float(cosine_weight)
+        self.temperature = arguments.positive_number("temperature", temperature)
+        self.soft_target_weight = arguments.number("soft_target_weight", soft_target_weight, 0)
+        self.mlm_weight = arguments.number("mlm_weight", mlm_weight, 0)
+        self.cosine_weight = arguments.number("cosine_weight", cosine_weight, 0)
         self.teacher.trainable = False
         self.loss_terms = {name: keras.metrics.Mean(name=name) for name in
                            ("soft_target_loss", "mlm_loss", "cosine_loss")}

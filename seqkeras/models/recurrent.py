@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import keras
 
+from seqkeras import arguments
+
 
 def rnn_language_model(vocab_size, cell, embedding_dim=32, name="rnn_language_model"):
     """Next-character model: embedding -> RNN(cell) -> logits over the vocabulary.
@@ -27,6 +29,8 @@ def rnn_language_model(vocab_size, cell, embedding_dim=32, name="rnn_language_mo
     Returns:
         A ``keras.Model`` from int ids ``(batch, time)`` to logits ``(batch, time, vocab_size)``.
     """
+    arguments.integer("vocab_size", vocab_size, 2)
+    arguments.positive_int("embedding_dim", embedding_dim)
     char_ids = keras.Input(shape=(None,), dtype="int32", name="char_ids")
     x = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(char_ids)
     h = keras.layers.RNN(cell, return_sequences=True, name="rnn")(x)
@@ -45,6 +49,7 @@ def rnn_forecaster(cell, num_features=1, name="rnn_forecaster"):
     Returns:
         A ``keras.Model`` from ``(batch, window, num_features)`` to ``(batch, num_features)``.
     """
+    arguments.positive_int("num_features", num_features)
     window = keras.Input(shape=(None, num_features), name="window")
     h_last = keras.layers.RNN(cell, name="rnn")(window)
     forecast = keras.layers.Dense(num_features, name="forecast")(h_last)
@@ -74,8 +79,8 @@ def rnn_tagger(vocab_size, cell, num_layers=1, bidirectional=False, merge_mode="
     Returns:
         A ``keras.Model`` from int ids ``(batch, time)`` to probabilities ``(batch, time)``.
     """
-    if not isinstance(num_layers, int) or num_layers < 1:
-        raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+    arguments.positive_int("num_layers", num_layers)
+    arguments.boolean("bidirectional", bidirectional)
     char_ids = keras.Input(shape=(None,), dtype="int32", name="char_ids")
     x = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(char_ids)
     for layer_index in range(1, num_layers + 1):

@@ -7,6 +7,7 @@ import math
 import keras
 from keras import ops
 
+from seqkeras import arguments
 from seqkeras.layers.position import SinusoidalPositionalEncoding
 from seqkeras.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
 from seqkeras.models.translation import EncoderDecoder
@@ -56,13 +57,13 @@ class Transformer(EncoderDecoder):
                  **kwargs):
         super().__init__(source_vocab_size, target_vocab_size, d_model, d_model, dropout,
                          **kwargs)
-        if not isinstance(num_heads, int) or num_heads < 1 or d_model % num_heads:
+        if d_model % arguments.positive_int("num_heads", num_heads):
             raise ValueError(f"d_model={d_model} must be divisible by num_heads={num_heads!r} "
                              "(each head gets d_model / num_heads dimensions)")
-        if not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
-        self.d_model, self.num_heads, self.num_layers = d_model, num_heads, num_layers
-        self.intermediate_dim, self.normalize_first = intermediate_dim, bool(normalize_first)
+        self.d_model, self.num_heads = d_model, num_heads
+        self.num_layers = arguments.positive_int("num_layers", num_layers)
+        self.intermediate_dim = arguments.positive_int("intermediate_dim", intermediate_dim)
+        self.normalize_first = arguments.boolean("normalize_first", normalize_first)
         self.positional_encoding = SinusoidalPositionalEncoding(name="positional_encoding")
         block = dict(num_heads=num_heads, intermediate_dim=intermediate_dim, dropout=dropout,
                      normalize_first=normalize_first)
@@ -74,17 +75,19 @@ class Transformer(EncoderDecoder):
             self.encoder_norm = keras.layers.LayerNormalization(name="encoder_norm")
             self.decoder_norm = keras.layers.LayerNormalization(name="decoder_norm")
 
-    def embed(self, embedding, ids):
+    def embed(self, embed_ids, ids):
         """E[ids] sqrt(d_model) + PE (section 3.4: the scaling keeps the embeddings from
-        being drowned by the positional encoding, whose entries are of size 1)."""
-        x = embedding(ids) * ops.cast(math.sqrt(self.d_model), embedding.compute_dtype)
+        being drowned by the positional encoding, whose entries are of size 1).
+        ``embed_ids`` is ``embed_source`` or ``embed_target``."""
+        x = embed_ids(ids)
+        x = x * ops.cast(math.sqrt(self.d_model), x.dtype)
         return self.dropout_layer(x + self.positional_encoding(x))
 
     def encode(self, source_ids, return_weights=False):
         """``(z, source_mask)``: the encoder's output and where the real source words are;
         with ``return_weights`` also each block's self-attention weights."""
         source_mask = ops.not_equal(source_ids, 0)
-        z, weights = self.embed(self.source_embedding, source_ids), []
+        z, weights = self.embed(self.embed_source, source_ids), []
         for block in self.encoder_blocks:
             z = block(z, padding_mask=source_mask, return_attention_scores=return_weights)
             if return_weights:
@@ -96,7 +99,7 @@ class Transformer(EncoderDecoder):
 
     def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False):
         z, source_mask = encoded
-        y, weights = self.embed(self.target_embedding, decoder_input_ids), []
+        y, weights = self.embed(self.embed_target, decoder_input_ids), []
         for block in self.decoder_blocks:
             y = block(y, z, encoder_padding_mask=source_mask,
                       return_attention_scores=return_weights)

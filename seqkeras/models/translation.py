@@ -20,6 +20,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seqkeras import arguments
+
 
 def reverse_padded(ids):
     """Reverse each right-padded row's real tokens, keeping the padding at the end.
@@ -32,6 +34,12 @@ def reverse_padded(ids):
     return ops.where(index >= 0, reversed_ids, ops.zeros_like(reversed_ids))
 
 
+def _check_ids(name, ids, vocab_size):
+    if len(ids.shape) != 2:
+        raise ValueError(f"{name} must have shape (batch, T), got {tuple(ids.shape)}")
+    arguments.index_range(name, ids, vocab_size, "ids")
+
+
 class EncoderDecoder(keras.Model):
     """What both translation models share: the two embeddings, dropout, the output layer,
     the teacher-forced ``call`` and the configuration. Subclasses define ``encode``/``decode``.
@@ -40,14 +48,12 @@ class EncoderDecoder(keras.Model):
     def __init__(self, source_vocab_size, target_vocab_size, embedding_dim, units, dropout,
                  **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("source_vocab_size", source_vocab_size),
-                            ("target_vocab_size", target_vocab_size),
-                            ("embedding_dim", embedding_dim), ("units", units)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.source_vocab_size, self.target_vocab_size = source_vocab_size, target_vocab_size
-        self.embedding_dim, self.units = embedding_dim, units
-        self.dropout = float(dropout)
+        # Each vocabulary needs [PAD] (0) and at least one word.
+        self.source_vocab_size = arguments.integer("source_vocab_size", source_vocab_size, 2)
+        self.target_vocab_size = arguments.integer("target_vocab_size", target_vocab_size, 2)
+        self.embedding_dim = arguments.positive_int("embedding_dim", embedding_dim)
+        self.units = arguments.positive_int("units", units)
+        self.dropout = arguments.rate("dropout", dropout)
         self.dropout_layer = keras.layers.Dropout(self.dropout, name="dropout")
         self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim,
                                                        mask_zero=True, name="source_embedding")
@@ -60,6 +66,17 @@ class EncoderDecoder(keras.Model):
     def call(self, inputs):
         source_ids, decoder_input_ids = inputs
         return self.decode(decoder_input_ids, self.encode(source_ids))
+
+    def embed_source(self, source_ids):
+        """The source embeddings, after checking the ids (JAX would read the last row for an
+        id past the vocabulary instead of raising)."""
+        _check_ids("source_ids", source_ids, self.source_vocab_size)
+        return self.source_embedding(source_ids)
+
+    def embed_target(self, decoder_input_ids):
+        """The target embeddings of ``decoder_input_ids``, checked like ``embed_source``."""
+        _check_ids("decoder_input_ids", decoder_input_ids, self.target_vocab_size)
+        return self.target_embedding(decoder_input_ids)
 
     def get_config(self):
         return {**super().get_config(), "source_vocab_size": self.source_vocab_size,
@@ -104,10 +121,8 @@ class Seq2Seq(EncoderDecoder):
                  num_layers=1, reverse_source=False, dropout=0.0, **kwargs):
         super().__init__(source_vocab_size, target_vocab_size, embedding_dim, units, dropout,
                          **kwargs)
-        if not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
-        self.num_layers = num_layers
-        self.reverse_source = bool(reverse_source)
+        self.num_layers = arguments.positive_int("num_layers", num_layers)
+        self.reverse_source = arguments.boolean("reverse_source", reverse_source)
         self.encoder_layers = [
             keras.layers.LSTM(units, return_sequences=True, return_state=True,
                               name=f"encoder_{k}") for k in range(num_layers)]
@@ -119,7 +134,7 @@ class Seq2Seq(EncoderDecoder):
         """The fixed vector: ``(h, c)`` of every encoder layer, flattened into one tuple."""
         if self.reverse_source:
             source_ids = reverse_padded(source_ids)
-        x = self.dropout_layer(self.source_embedding(source_ids))
+        x = self.dropout_layer(self.embed_source(source_ids))
         states = []
         for layer in self.encoder_layers:
             x, h, c = layer(x)
@@ -127,7 +142,7 @@ class Seq2Seq(EncoderDecoder):
         return tuple(states)
 
     def decode(self, decoder_input_ids, encoded, last_only=False):
-        y = self.dropout_layer(self.target_embedding(decoder_input_ids))
+        y = self.dropout_layer(self.embed_target(decoder_input_ids))
         for k, layer in enumerate(self.decoder_layers):
             y, _, _ = layer(y, initial_state=list(encoded[2 * k:2 * k + 2]))
         if last_only:
@@ -177,13 +192,16 @@ class AttentionSeq2Seq(EncoderDecoder):
 
     def __init__(self, source_vocab_size, target_vocab_size, attention, embedding_dim=128,
                  units=256, dropout=0.0, **kwargs):
-        if not isinstance(units, int) or units < 2 or units % 2:
-            raise ValueError(f"units must be a positive even integer (half of it per encoder "
-                             f"direction), got {units!r}")
+        what = "a positive even integer (half of it per encoder direction)"
+        if arguments.integer("units", units, 2, what=what) % 2:
+            raise ValueError(f"units must be {what}, got {units!r}")
         super().__init__(source_vocab_size, target_vocab_size, embedding_dim, units, dropout,
                          **kwargs)
         if isinstance(attention, dict):
             attention = keras.saving.deserialize_keras_object(attention)
+        if not isinstance(attention, keras.layers.Layer):
+            raise TypeError(f"attention must be a seqkeras attention layer (e.g. "
+                            f"BahdanauAttention(128)), got {type(attention).__name__}")
         self.attention = attention
         self.encoder = keras.layers.Bidirectional(
             keras.layers.LSTM(units // 2, return_sequences=True, return_state=True),
@@ -194,7 +212,7 @@ class AttentionSeq2Seq(EncoderDecoder):
     def encode(self, source_ids):
         """``(annotations, source_mask, h_0, c_0)``: what the decoder reads from the source."""
         annotations, forward_h, forward_c, backward_h, backward_c = self.encoder(
-            self.dropout_layer(self.source_embedding(source_ids)))
+            self.dropout_layer(self.embed_source(source_ids)))
         return (annotations, ops.not_equal(source_ids, 0),
                 ops.concatenate([forward_h, backward_h], axis=-1),
                 ops.concatenate([forward_c, backward_c], axis=-1))
@@ -202,7 +220,7 @@ class AttentionSeq2Seq(EncoderDecoder):
     def decoder_states(self, decoder_input_ids, encoded):
         """s_i for every target position: the queries ``(batch, T, units)``."""
         _, _, h_0, c_0 = encoded
-        return self.decoder(self.dropout_layer(self.target_embedding(decoder_input_ids)),
+        return self.decoder(self.dropout_layer(self.embed_target(decoder_input_ids)),
                             initial_state=[h_0, c_0])
 
     def output_logits(self, context, states):
@@ -251,7 +269,8 @@ class HardAttentionSeq2Seq(AttentionSeq2Seq):
 
     def __init__(self, *args, seed=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.seed = seed
+        self.seed = None if seed is None else arguments.integer("seed", seed, 0,
+                                                                what="None or an integer >= 0")
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def decode(self, decoder_input_ids, encoded, return_weights=False, training=False,
