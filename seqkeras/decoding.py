@@ -145,8 +145,10 @@ def beam_search(next_log_probs, start_id, end_id, beam_width, max_length, length
 
     Example:
 
-    >>> hypotheses = beam_search(translator.next_log_probs_for(source_ids), start_id=2,
-    ...                          end_id=3, beam_width=5, max_length=20)
+    >>> batched = translation_log_probs(model, source_ids[:1])
+    >>> next_log_probs = lambda prefixes: batched(np.zeros(len(prefixes), "int32"), prefixes)
+    >>> hypotheses = beam_search(next_log_probs, start_id=2, end_id=3, beam_width=5,
+    ...                          max_length=20)
     >>> best_tokens, best_log_prob = hypotheses[0]
     """
     return batch_beam_search(lambda _source_index, prefixes: next_log_probs(prefixes), 1,
