@@ -351,7 +351,7 @@ plt.show()
 # %% [markdown]
 # ## What the run shows
 #
-# The full render (2-core CPU, 741 s in all) printed this table; BLEU is greedy, on 400 test
+# The full render (2-core CPU, 740.6 s in all) printed this table; BLEU is greedy, on 400 test
 # verses of 1-60 tokens, after one more epoch from the same start:
 #
 # | model | best val loss | test BLEU |

@@ -43,8 +43,8 @@ class CharNGramModel:
     def __init__(self, order: int, vocab_size: int, discount: float = 0.75):
         arguments.positive_int("order", order)
         arguments.integer("vocab_size", vocab_size, 2)
-        if vocab_size < 2 or vocab_size ** order >= 2 ** 62:
-            raise ValueError(f"vocab_size must be at least 2 and vocab_size**order < 2**62, "
+        if vocab_size ** order >= 2 ** 62:
+            raise ValueError(f"vocab_size**order must be below 2**62, "
                              f"got vocab_size={vocab_size}, order={order}")
         if not 0 < discount < 1:
             raise ValueError(f"discount must be in (0, 1), got {discount!r}")

@@ -12,7 +12,7 @@ import keras
 from keras import ops
 
 from seqkeras import arguments
-from seqkeras.layers.position import PositionEmbedding
+from seqkeras.layers.position import PositionEmbedding, _check_sequence_shape
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
@@ -20,12 +20,6 @@ def gelu_approximate(x):
     """GELU with the tanh approximation that BERT's code uses (Hendrycks & Gimpel 2016):
     0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))."""
     return keras.activations.gelu(x, approximate=True)
-
-
-def _check_sequence_rank(layer_name, inputs):
-    if len(inputs.shape) != 3:
-        raise ValueError(f"{layer_name} expects inputs of rank 3 (batch, T, hidden), got "
-                         f"shape {tuple(inputs.shape)}")
 
 
 def bert_initializer():
@@ -210,7 +204,7 @@ class MaskedLMHead(VocabularyOutput, keras.layers.Layer):
         self.build_vocabulary_output(size)
 
     def call(self, inputs, mask_positions):
-        _check_sequence_rank("MaskedLMHead", inputs)
+        _check_sequence_shape(self, inputs.shape)
         arguments.index_range("mask_positions", mask_positions, inputs.shape[1], "positions")
         gathered = ops.take_along_axis(inputs, ops.expand_dims(mask_positions, -1), axis=1)
         x = self.norm(self.dense(gathered))
@@ -311,13 +305,14 @@ class SpanBoundaryHead(VocabularyOutput, keras.layers.Layer):
         self.build_vocabulary_output(size)
 
     def call(self, inputs, boundaries, relative_positions):
-        _check_sequence_rank("SpanBoundaryHead", inputs)
+        _check_sequence_shape(self, inputs.shape)
         if boundaries.shape[-1] != 2 or tuple(boundaries.shape[:-1]) != tuple(
                 relative_positions.shape):
             raise ValueError(f"boundaries must have shape (batch, M, 2) and relative_positions "
                              f"(batch, M), got {tuple(boundaries.shape)} and "
                              f"{tuple(relative_positions.shape)}")
         arguments.index_range("boundaries", boundaries, inputs.shape[1], "positions")
+        # Positions past max_span_length are clipped below; a negative one has no row.
         arguments.index_range("relative_positions", relative_positions, 2 ** 31, "positions")
         left = ops.take_along_axis(inputs, ops.expand_dims(boundaries[..., 0], -1), axis=1)
         right = ops.take_along_axis(inputs, ops.expand_dims(boundaries[..., 1], -1), axis=1)
