@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest -q
 
-.PHONY: install lab test lint check unit notebooks course render bench
+.PHONY: install lab test lint check unit smoke notebooks course render bench
 
 install: $(VENV)/.installed
 
@@ -20,7 +20,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: install  ## open the course in JupyterLab at chapters/
 	$(BIN)/jupyter lab --notebook-dir=chapters $(ALLOW_ROOT)
 
-test: lint check unit notebooks  ## everything CI runs
+test: lint check unit smoke notebooks  ## everything CI runs
 
 lint: install
 	$(BIN)/ruff check seqkeras course tests conftest.py
@@ -36,6 +36,18 @@ unit: install  ## unit tests on the TensorFlow backend, then on JAX, two workers
 	KERAS_BACKEND=tensorflow $(PYTEST) -n 2 -m "not jax_pass_only" tests
 	KERAS_BACKEND=jax JAX_DISABLE_MOST_OPTIMIZATIONS=1 \
 		$(PYTEST) -n 2 -m "not backend_independent or jax_pass_only" tests
+
+# A first-time user's install: a fresh venv, `pip install .` with no extras (pip's cache makes
+# it quick after `make install`), then the README's package example and a safe_mode reload,
+# run from outside the repository so that the installed copy is the one imported.
+SMOKE_VENV := build/smoke-venv
+smoke:  ## install the package alone into a fresh venv and run tests/smoke_install.py there
+	rm -rf $(SMOKE_VENV)
+	$(PYTHON) -m venv $(SMOKE_VENV)
+	$(SMOKE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SMOKE_VENV)/bin/python -m pip install --quiet .
+	cd /tmp && KERAS_BACKEND=tensorflow TF_CPP_MIN_LOG_LEVEL=2 $(CURDIR)/$(SMOKE_VENV)/bin/python \
+		$(CURDIR)/tests/smoke_install.py $(CURDIR)/README.md
 
 notebooks: install  ## every chapter, executed by nbval in fast mode, two notebooks at a time
 	SEQKERAS_FAST=1 KERAS_BACKEND=tensorflow $(PYTEST) -n 2 --dist loadscope \

@@ -1,5 +1,5 @@
 """Executing chapter notebooks headless, normalising their stored form, and checking the rules
-of DESIGN.md ("Rules for every chapter notebook")."""
+every chapter notebook follows (``check_notebook``: the pattern of chapter 1)."""
 
 from __future__ import annotations
 

@@ -36,8 +36,11 @@ class CharNGramModel:
 
     Example:
 
-    >>> model = CharNGramModel(order=3, vocab_size=len(vocab)).fit(vocab.encode(train_text))
-    >>> model.bits_per_character(vocab.encode(validation_text))
+    >>> from seqkeras.data import CharVocabulary
+    >>> vocab = CharVocabulary.from_text("abracadabra")
+    >>> model = CharNGramModel(order=3, vocab_size=len(vocab)).fit(vocab.encode("abracadabra" * 50))
+    >>> model.bits_per_character(vocab.encode("abracadabra")) < 1.0    # log2(5) = 2.32 uniform
+    True
     """
 
     def __init__(self, order: int, vocab_size: int, discount: float = 0.75):
@@ -187,8 +190,11 @@ class WordLexicon:
 
     Example:
 
+    >>> train_pairs = [("la maison", "the house"), ("la fleur", "the flower"),
+    ...                ("une maison", "a house"), ("une fleur", "a flower")]
     >>> lexicon = WordLexicon().fit(train_pairs)
-    >>> lexicon.translate("Wie konntest du nur?")
+    >>> lexicon.translate("une maison, Jérusalem")       # unseen words are copied
+    'a house, jérusalem'
     """
 
     NULL = None
@@ -260,8 +266,10 @@ class NaiveBayesClassifier:
 
     Example:
 
-    >>> model = NaiveBayesClassifier().fit(train.texts, train.labels)
-    >>> accuracy = (model.predict(test.texts) == test.labels).mean()
+    >>> texts = ["good and great", "an awful verse", "great good verse", "awful bad"]
+    >>> model = NaiveBayesClassifier().fit(texts, np.array([1, 0, 1, 0]))
+    >>> model.predict(["a good one", "an awful one"]).tolist()
+    [1, 0]
     """
 
     def __init__(self, tokenize=None, alpha=1.0, ngram=1):

@@ -145,11 +145,21 @@ def beam_search(next_log_probs, start_id, end_id, beam_width, max_length, length
 
     Example:
 
-    >>> batched = translation_log_probs(model, source_ids[:1])
-    >>> next_log_probs = lambda prefixes: batched(np.zeros(len(prefixes), "int32"), prefixes)
-    >>> hypotheses = beam_search(next_log_probs, start_id=2, end_id=3, beam_width=5,
-    ...                          max_length=20)
+    A toy model over five ids that writes word 4 and then ``[END]`` (id 3), each with
+    probability 0.8. For a translation model, ``batched = translation_log_probs(model,
+    source_ids[:1])`` and ``lambda prefixes: batched(np.zeros(len(prefixes), "int32"),
+    prefixes)`` is ``next_log_probs``.
+
+    >>> def next_log_probs(prefixes):
+    ...     probs = np.full((len(prefixes), 5), 0.05)
+    ...     for row, prefix in enumerate(prefixes):
+    ...         probs[row, 4 if len(prefix) == 1 else 3] = 0.8
+    ...     return np.log(probs)
+    >>> hypotheses = beam_search(next_log_probs, start_id=2, end_id=3, beam_width=2,
+    ...                          max_length=5)
     >>> best_tokens, best_log_prob = hypotheses[0]
+    >>> best_tokens, round(float(np.exp(best_log_prob)), 2)
+    ([4, 3], 0.64)
     """
     return batch_beam_search(lambda _source_index, prefixes: next_log_probs(prefixes), 1,
                              start_id, end_id, beam_width, max_length, length_penalty)[0]

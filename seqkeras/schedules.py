@@ -26,8 +26,12 @@ class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     Example:
 
-    >>> optimizer = keras.optimizers.Adam(TransformerSchedule(128, 400), beta_2=0.98,
-    ...                                   epsilon=1e-9)
+    >>> schedule = TransformerSchedule(128, warmup_steps=400)
+    >>> optimizer = keras.optimizers.Adam(schedule, beta_2=0.98, epsilon=1e-9)
+    >>> peak = 128 ** -0.5 * 400 ** -0.5   # Keras counts steps from 0: step 399 is the 400th
+    >>> rates = [float(schedule(step)) for step in (0, 199, 399, 3999)]
+    >>> bool(np.isclose(rates[2], peak)), rates[0] < rates[1] < rates[2] > rates[3]
+    (True, True)
     """
 
     def __init__(self, d_model, warmup_steps=4000, scale=1.0):

@@ -98,13 +98,21 @@ def test_padded_positions_get_zero_weight_and_rows_are_distributions(inputs, rng
     assert_close(layer(query, noisy, values_mask=mask)[0], context)
 
 
+def numpy_predicted_position(layer, query, mask):
+    """Luong et al.'s eq. (9) in NumPy from the layer's weights, p_t = S sigmoid(v_p tanh(W_p h_t))
+    with S the real source length; independent of ``LocalAttention.predicted_position``."""
+    W_p, v_p = to_numpy(layer.W_p), to_numpy(layer.v_p)
+    gate = 1.0 / (1.0 + np.exp(-(np.tanh(query @ W_p) @ v_p)))
+    return mask.sum(-1)[:, None] * gate
+
+
 def test_local_attention_is_zero_outside_its_window(inputs, rng):
     query, values, mask = inputs
     layer = LocalAttention(1)
     layer(query, values, values_mask=mask)
     randomise(layer, rng)
     _, weights = layer(query, values, values_mask=mask)
-    p_t = to_numpy(layer.predicted_position(query, values_mask=mask))
+    p_t = numpy_predicted_position(layer, query, mask)
     lengths = mask.sum(-1)
     assert np.all(p_t > 0) and np.all(p_t < lengths[:, None])
     distance = np.abs(np.arange(T_V)[None, None, :] - p_t[..., None])
@@ -118,7 +126,7 @@ def test_local_attention_equals_its_formula(inputs, rng):
     layer(query, values, values_mask=mask)
     randomise(layer, rng)
     _, weights = layer(query, values, values_mask=mask)
-    p_t = to_numpy(layer.predicted_position(query, values_mask=mask))
+    p_t = numpy_predicted_position(layer, query, mask)
     scores = np.einsum("bqd,bvd->bqv", query, values)
     distance = np.arange(T_V)[None, None, :] - p_t[..., None]
     allowed = (np.abs(distance) <= 2) & mask[:, None, :]

@@ -1,6 +1,7 @@
 """The project's own contracts: install files agree, the README is current, the course command
 and its notebook checks work."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -107,3 +108,18 @@ def test_course_run_rejects_unknown_chapters():
 @pytest.mark.parametrize("number", ["01", "1"])
 def test_select_accepts_both_spellings(number):
     assert syl.select(syl.load(), [number])[0]["notebook"] == "01_elman_rnn"
+
+
+def test_files_named_in_the_code_exist():
+    """A docstring or comment that sends a reader to ``some/file.py`` or ``NOTES.md`` names a
+    file of this repository (or of the package's data folder)."""
+    named = re.compile(r"(?<![\w./-])((?:[\w-]+/)*[\w-]+\.(?:py|md|yml|yaml|txt|toml))\b")
+    missing = []
+    for path in sorted([*ROOT.glob("seqkeras/**/*.py"), *ROOT.glob("course/**/*.py")]):
+        for name in set(named.findall(path.read_text())):
+            candidates = [ROOT / name, path.parent / name, ROOT / "seqkeras/data/files" / name]
+            if "/" not in name and name.endswith(".md"):
+                candidates = [ROOT / name]
+            if not any(c.exists() for c in candidates):
+                missing.append(f"{path.relative_to(ROOT)}: {name}")
+    assert not missing, missing

@@ -54,9 +54,11 @@ class WordVocabulary:
 
     Example:
 
+    >>> train_pairs = [("Jésus pleura.", "Jesus wept."), ("Jésus dit:", "Jesus said:"),
+    ...                ("Et ils pleurèrent.", "And they wept.")]
     >>> english = WordVocabulary([en for fr, en in train_pairs], min_count=2)
-    >>> english.decode(english.encode("Jesus wept."))
-    'jesus wept.'
+    >>> english.decode(english.encode("Jesus wept. Jesus said."))
+    'jesus wept. jesus [UNK].'
     """
 
     def __init__(self, sentences, min_count: int = 2, max_size: int | None = None):

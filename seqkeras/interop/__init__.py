@@ -182,7 +182,7 @@ def keras_attention(layer):
     """The Keras built-in computation of a seqkeras attention layer, with the layer's weights.
 
     ===========================================  ==============================================
-    seqkeras                                     Keras (REFERENCE.md)
+    seqkeras                                     Keras (tests/test_attention.py)
     ===========================================  ==============================================
     ``LuongAttention("dot")``                    ``Attention()([q, h])``
     ``LuongAttention("general")``                ``Attention()([q W_a, h])``

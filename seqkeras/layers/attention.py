@@ -113,8 +113,16 @@ class BahdanauAttention(SoftAttention):
 
     Example:
 
+    >>> rng = np.random.default_rng(0)
+    >>> annotations = rng.normal(size=(2, 5, 8)).astype("float32")     # h_1..h_S
+    >>> decoder_states = rng.normal(size=(2, 3, 8)).astype("float32")  # one query per word
+    >>> source_ids = np.array([[4, 9, 7, 0, 0], [5, 6, 8, 3, 2]])
     >>> attention = BahdanauAttention(64)
     >>> context, weights = attention(decoder_states, annotations, values_mask=source_ids != 0)
+    >>> tuple(context.shape), tuple(weights.shape)
+    ((2, 3, 8), (2, 3, 5))
+    >>> float(ops.max(weights[0, :, 3:]))                              # padding: no weight
+    0.0
 
     References:
         Bahdanau, Cho & Bengio (2014), Neural machine translation by jointly learning to align
@@ -189,7 +197,13 @@ class LuongAttention(SoftAttention):
 
     Example:
 
+    >>> rng = np.random.default_rng(0)
+    >>> annotations = rng.normal(size=(2, 5, 8)).astype("float32")
+    >>> decoder_states = rng.normal(size=(2, 3, 8)).astype("float32")
+    >>> source_mask = np.array([[True, True, True, False, False], [True] * 5])
     >>> context, weights = LuongAttention("general")(decoder_states, annotations, source_mask)
+    >>> np.allclose(ops.sum(weights, axis=-1), 1.0)
+    True
 
     References:
         Luong, Pham & Manning (2015), Effective approaches to attention-based neural machine
@@ -277,7 +291,13 @@ class LocalAttention(SoftAttention):
 
     Example:
 
+    >>> rng = np.random.default_rng(0)
+    >>> annotations = rng.normal(size=(1, 20, 8)).astype("float32")
+    >>> decoder_states = rng.normal(size=(1, 3, 8)).astype("float32")
+    >>> source_mask = np.ones((1, 20), dtype=bool)
     >>> context, weights = LocalAttention(window=3)(decoder_states, annotations, source_mask)
+    >>> [int(np.count_nonzero(row)) <= 2 * 3 + 1 for row in ops.convert_to_numpy(weights)[0]]
+    [True, True, True]
 
     References:
         Luong, Pham & Manning (2015), https://arxiv.org/abs/1508.04025, section 3.2.

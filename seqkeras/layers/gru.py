@@ -58,7 +58,7 @@ class GRUCell(RecurrentCell):
     Example:
 
     >>> gru = keras.layers.RNN(GRUCell(16, reset_after=False), return_sequences=True)
-    >>> gru(np.zeros((2, 10, 8))).shape
+    >>> tuple(gru(np.zeros((2, 10, 8))).shape)
     (2, 10, 16)
 
     References:

@@ -63,7 +63,7 @@ class LSTMCell(RecurrentCell):
     Example:
 
     >>> lstm = keras.layers.RNN(LSTMCell(16), return_sequences=True)
-    >>> lstm(np.zeros((2, 10, 8))).shape
+    >>> tuple(lstm(np.zeros((2, 10, 8))).shape)
     (2, 10, 16)
 
     References:

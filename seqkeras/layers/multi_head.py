@@ -115,9 +115,15 @@ class MultiHeadAttention(keras.layers.Layer):
 
     Example:
 
-    >>> attention = MultiHeadAttention(num_heads=8, key_dim=32)
+    >>> x = np.random.default_rng(0).normal(size=(2, 6, 16)).astype("float32")
+    >>> padding_mask = np.array([[True] * 6, [True] * 4 + [False] * 2])
+    >>> attention = MultiHeadAttention(num_heads=2, key_dim=8)
     >>> output, weights = attention(x, x, attention_mask=padding_mask[:, None, :],
     ...                             return_attention_scores=True)
+    >>> tuple(output.shape), tuple(weights.shape)        # weights: (batch, heads, T_q, T_k)
+    ((2, 6, 16), (2, 2, 6, 6))
+    >>> float(ops.max(weights[1, :, :, 4:]))              # no weight on the padding
+    0.0
 
     References:
         Vaswani et al. (2017), Attention is all you need, https://arxiv.org/abs/1706.03762

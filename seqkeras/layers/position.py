@@ -45,8 +45,12 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
 
     Example:
 
-    >>> x = token_embedding(ids) * d_model ** 0.5
+    >>> d_model = 16
+    >>> token_embedding = keras.layers.Embedding(100, d_model)
+    >>> x = token_embedding(np.array([[5, 7, 9, 0]])) * d_model ** 0.5
     >>> x = x + SinusoidalPositionalEncoding()(x)
+    >>> tuple(x.shape)
+    (1, 4, 16)
 
     References:
         Vaswani et al. (2017), Attention is all you need, https://arxiv.org/abs/1706.03762
@@ -101,7 +105,10 @@ class PositionEmbedding(keras.layers.Layer):
 
     Example:
 
-    >>> x = token_embedding(ids) + PositionEmbedding(sequence_length=128)(token_embedding(ids))
+    >>> embedded = keras.layers.Embedding(100, 16)(np.array([[5, 7, 9, 0]]))
+    >>> x = embedded + PositionEmbedding(sequence_length=128)(embedded)
+    >>> tuple(x.shape)
+    (1, 4, 16)
     """
 
     def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):

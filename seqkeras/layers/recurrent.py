@@ -101,7 +101,7 @@ class ElmanCell(RecurrentCell):
     Example:
 
     >>> rnn = keras.layers.RNN(ElmanCell(16), return_sequences=True)
-    >>> rnn(np.zeros((2, 10, 8))).shape
+    >>> tuple(rnn(np.zeros((2, 10, 8))).shape)
     (2, 10, 16)
 
     References:

@@ -168,8 +168,12 @@ class TransformerEncoderBlock(TransformerBlock):
 
     Example:
 
-    >>> block = TransformerEncoderBlock(num_heads=4, intermediate_dim=512)
+    >>> token_ids = np.array([[5, 7, 9, 0], [4, 0, 0, 0]])
+    >>> x = keras.layers.Embedding(100, 32)(token_ids)
+    >>> block = TransformerEncoderBlock(num_heads=4, intermediate_dim=64)
     >>> h = block(x, padding_mask=token_ids != 0)
+    >>> tuple(h.shape)
+    (2, 4, 32)
 
     References:
         Vaswani et al. (2017), https://arxiv.org/abs/1706.03762; Xiong et al. (2020), On layer

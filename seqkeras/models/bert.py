@@ -76,9 +76,13 @@ class BertEncoder(_BuiltOnLoad, keras.Model):
 
     Example:
 
-    >>> encoder = BertEncoder(30522, num_layers=2, num_heads=2, hidden_dim=128,
-    ...                       intermediate_dim=512)            # bert_tiny_en_uncased's shape
+    >>> encoder = BertEncoder(1000, num_layers=2, num_heads=2, hidden_dim=128,
+    ...                       intermediate_dim=512)  # bert_tiny_en_uncased's shape, 30,522 words
+    >>> ids = np.array([[2, 45, 67, 3, 88, 3, 0, 0]])        # [CLS] a b [SEP] c [SEP] padding
+    >>> segments = np.array([[0, 0, 0, 0, 1, 1, 0, 0]])
     >>> outputs = encoder({"token_ids": ids, "segment_ids": segments, "padding_mask": ids != 0})
+    >>> tuple(outputs["sequence_output"].shape), tuple(outputs["pooled_output"].shape)
+    ((1, 8, 128), (1, 128))
 
     References:
         Devlin et al. (2018), https://arxiv.org/abs/1810.04805

@@ -45,8 +45,12 @@ class Transformer(EncoderDecoder):
 
     Example:
 
-    >>> model = Transformer(len(german), len(english), d_model=128, num_heads=4)
+    >>> model = Transformer(500, 400, d_model=32, num_heads=4, intermediate_dim=64)
+    >>> source_ids = np.array([[5, 8, 13, 0], [7, 9, 0, 0]])      # French ids, 0 = padding
+    >>> decoder_input_ids = np.array([[2, 11, 12], [2, 14, 0]])   # [START] and English ids
     >>> logits = model((source_ids, decoder_input_ids))
+    >>> tuple(logits.shape)                                      # a score per English word
+    (2, 3, 400)
 
     References:
         Vaswani et al. (2017), Attention is all you need, https://arxiv.org/abs/1706.03762
