@@ -345,8 +345,13 @@ def test_transformer_trains_with_the_schedule_and_round_trips(tmp_path, rng):
     target = rng.integers(1, 13, size=(6, 5)).astype("int32")
     model.compile(optimizer=keras.optimizers.Adam(TransformerSchedule(8, 10)),
                   loss=SmoothedCrossEntropy(0.1))
-    history = model.fit((source, target), target, epochs=3, verbose=0)
-    assert np.isfinite(history.history["loss"]).all()
+    # The decoder reads the target it must predict, so the causal mask still lets position i copy
+    # token i: 30 steps learn that from ln 13 = 2.56 to near the smoothed floor, H(0.9 one-hot +
+    # 0.1 uniform) = 0.54; an encoder, decoder or schedule that does not train stays far above.
+    history = model.fit((source, target), target, epochs=30, verbose=0)
+    assert history.history["loss"][0] > 2.0 and history.history["loss"][-1] < 1.0, history.history
+    copied = np.argmax(to_numpy(model((source, target))), axis=-1) == target
+    assert copied.mean() >= 0.9, copied.mean()
     path = tmp_path / "transformer.keras"
     model.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)
