@@ -4,6 +4,7 @@ errors, serialisation, and Keras' own layer-test harness."""
 import keras
 import numpy as np
 import pytest
+from absl.testing import parameterized
 from keras.src import testing
 
 from seqkeras import interop
@@ -272,66 +273,69 @@ def test_save_and_load_keras_file_with_safe_mode(tmp_path, rng, name):
     np.testing.assert_array_equal(to_numpy(model(x)), to_numpy(loaded(x)))
 
 
+HARNESS_CELLS = {"elman": lambda: ElmanCell(3), "lstm": lambda: LSTMCell(3),
+                 "gru": lambda: GRUCell(3),
+                 "gru_reset_before": lambda: GRUCell(3, reset_after=False)}
+HARNESS_FLAGS = {"last": ({}, (3, 3)), "sequences": ({"return_sequences": True}, (3, 2, 3)),
+                 "unrolled_backwards": ({"unroll": True, "go_backwards": True}, (3, 3))}
+EACH_CELL = [{"testcase_name": name, "make": make} for name, make in HARNESS_CELLS.items()]
+
+
 class KerasLayerTests(testing.TestCase):
     """Keras' own harness, as it tests LSTM and GRU: config round trips, symbolic calls, masking,
-    a training step and mixed precision, plus stateful, unrolled and bidirectional use."""
+    a training step and mixed precision, plus stateful, unrolled and bidirectional use. One test
+    per cell (and per RNN flags), so a failure names its case and none hides another."""
 
-    cells = {"elman": lambda: ElmanCell(3), "lstm": lambda: LSTMCell(3),
-             "gru": lambda: GRUCell(3), "gru_reset_before": lambda: GRUCell(3, reset_after=False)}
     custom_objects = {c.__name__: c for c in (ElmanCell, LSTMCell, GRUCell)}
 
-    def test_run_layer_test(self):
-        for name, make in self.cells.items():
-            for flags, output_shape in (({}, (3, 3)),
-                                        ({"return_sequences": True}, (3, 2, 3)),
-                                        ({"unroll": True, "go_backwards": True}, (3, 3))):
-                with self.subTest(cell=name, **flags):
-                    self.run_layer_test(
-                        keras.layers.RNN, init_kwargs={"cell": make(), **flags},
-                        input_shape=(3, 2, 4), expected_output_shape=output_shape,
-                        expected_num_trainable_weights=3, supports_masking=True,
-                        custom_objects=self.custom_objects)
+    @parameterized.named_parameters(
+        {"testcase_name": f"{cell}_{flags}", "make": make, "flags": HARNESS_FLAGS[flags][0],
+         "output_shape": HARNESS_FLAGS[flags][1]}
+        for cell, make in HARNESS_CELLS.items() for flags in HARNESS_FLAGS)
+    def test_run_layer_test(self, make, flags, output_shape):
+        self.run_layer_test(
+            keras.layers.RNN, init_kwargs={"cell": make(), **flags},
+            input_shape=(3, 2, 4), expected_output_shape=output_shape,
+            expected_num_trainable_weights=3, supports_masking=True,
+            custom_objects=self.custom_objects)
 
-    def test_stateful_carries_the_state_across_calls(self):
+    @parameterized.named_parameters(EACH_CELL)
+    def test_stateful_carries_the_state_across_calls(self, make):
         x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
-        for name, make in self.cells.items():
-            with self.subTest(cell=name):
-                layer = keras.layers.RNN(make(), stateful=True)
-                first, second = to_numpy(layer(x)), to_numpy(layer(x))
-                assert not np.allclose(first, second)
-                layer.reset_states()
-                np.testing.assert_allclose(to_numpy(layer(x)), first, atol=1e-6)
-                # Running both halves statefully equals one pass over the whole sequence.
-                whole = keras.layers.RNN(make())
-                whole.build((None, None, 3))
-                whole.set_weights(layer.get_weights())
-                layer.reset_states()
-                layer(x[:, :2])
-                np.testing.assert_allclose(to_numpy(layer(x[:, 2:])), to_numpy(whole(x)),
-                                           atol=1e-5)
+        layer = keras.layers.RNN(make(), stateful=True)
+        first, second = to_numpy(layer(x)), to_numpy(layer(x))
+        assert not np.allclose(first, second)
+        layer.reset_states()
+        np.testing.assert_allclose(to_numpy(layer(x)), first, atol=1e-6)
+        # Running both halves statefully equals one pass over the whole sequence.
+        whole = keras.layers.RNN(make())
+        whole.build((None, None, 3))
+        whole.set_weights(layer.get_weights())
+        layer.reset_states()
+        layer(x[:, :2])
+        np.testing.assert_allclose(to_numpy(layer(x[:, 2:])), to_numpy(whole(x)),
+                                   atol=1e-5)
 
-    def test_bidirectional_equals_the_twins_bidirectional(self):
+    @parameterized.named_parameters(EACH_CELL)
+    def test_bidirectional_equals_the_twins_bidirectional(self, make):
         rng = np.random.default_rng(1)
         x = rng.normal(size=(2, 5, 3)).astype("float32")
-        for name, make in self.cells.items():
-            with self.subTest(cell=name):
-                ours = keras.layers.Bidirectional(keras.layers.RNN(make(),
-                                                                   return_sequences=True))
-                ours.build((None, None, 3))
-                # Bidirectional copies the layer it wraps by its config: fresh weights, which
-                # the twin then receives from ours, direction by direction.
-                theirs = keras.layers.Bidirectional(interop.to_keras(ours.forward_layer))
-                theirs.build((None, None, 3))
-                for direction in ("forward_layer", "backward_layer"):
-                    getattr(theirs, direction).set_weights(
-                        interop.to_keras(getattr(ours, direction)).get_weights())
-                assert theirs.backward_layer.go_backwards
-                assert_close(ours(x), theirs(x))
+        ours = keras.layers.Bidirectional(keras.layers.RNN(make(),
+                                                           return_sequences=True))
+        ours.build((None, None, 3))
+        # Bidirectional copies the layer it wraps by its config: fresh weights, which
+        # the twin then receives from ours, direction by direction.
+        theirs = keras.layers.Bidirectional(interop.to_keras(ours.forward_layer))
+        theirs.build((None, None, 3))
+        for direction in ("forward_layer", "backward_layer"):
+            getattr(theirs, direction).set_weights(
+                interop.to_keras(getattr(ours, direction)).get_weights())
+        assert theirs.backward_layer.go_backwards
+        assert_close(ours(x), theirs(x))
 
-    def test_mixed_precision_outputs_float16_under_the_rnn_policy(self):
+    @parameterized.named_parameters(EACH_CELL)
+    def test_mixed_precision_outputs_float16_under_the_rnn_policy(self, make):
         x = np.random.default_rng(2).normal(size=(2, 5, 3)).astype("float32")
-        for name, make in self.cells.items():
-            with self.subTest(cell=name):
-                layer = keras.layers.RNN(make(), dtype="mixed_float16")
-                assert keras.backend.standardize_dtype(layer(x).dtype) == "float16"
-                assert keras.backend.standardize_dtype(layer.cell.weights[0].dtype) == "float32"
+        layer = keras.layers.RNN(make(), dtype="mixed_float16")
+        assert keras.backend.standardize_dtype(layer(x).dtype) == "float16"
+        assert keras.backend.standardize_dtype(layer.cell.weights[0].dtype) == "float32"
