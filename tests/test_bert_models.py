@@ -236,7 +236,9 @@ def test_distillation_trains_the_student_on_the_triple_loss(tmp_path, pretrainin
     run = training.fit_pretraining(distiller, token_batches, epochs=3, verbose=0)
     history = run.history
     assert {"soft_target_loss", "mlm_loss", "cosine_loss", "mlm_accuracy"} <= set(history)
-    assert history["loss"][-1] < history["loss"][0]
+    # The student learns the real masked tokens (8.25 -> 7.38 nats in the run that set this
+    # margin); the teacher is untrained, so its soft targets are near uniform and barely move.
+    assert history["mlm_loss"][-1] < history["mlm_loss"][0] - 0.5, history
     for before, after in zip(teacher_weights, teacher.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)  # the teacher is frozen
     assert_round_trips(distiller, inputs, tmp_path / "distiller.keras")
