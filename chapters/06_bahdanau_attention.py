@@ -73,7 +73,8 @@ TEST_PAIRS = 40 if FAST else None
 EMBEDDING_DIM = 32 if FAST else 128
 UNITS = 32 if FAST else 256  # decoder state; each encoder direction has UNITS // 2
 ATTENTION_UNITS = 16 if FAST else 128
-EPOCHS = 1 if FAST else 10  # chapter 5's budget
+FIXED_VECTOR_EPOCHS = 1 if FAST else 8  # chapter 5's budget; its validation loss is flat by then
+ATTENTION_EPOCHS = 1 if FAST else 10  # still improving at 8 (2.70 -> 2.64 in the 8th)
 BATCH_SIZE = 64
 RUN_EAGERLY = FAST
 # Chapter 5's fixed-vector model, if its full run saved it; else it is trained here.
@@ -193,11 +194,14 @@ MODELS = {"seq2seq (fixed vector)": fixed_vector_model, "Bahdanau attention": at
 SAVED = {"seq2seq (fixed vector)": FIXED_VECTOR_WEIGHTS}
 
 # %% [markdown]
-# ## Training both under the same budget
+# ## Training both until they stop improving
 #
-# Same data, same epochs, same optimiser, the same width of decoder state. The fixed-vector
-# model is chapter 5's reversed model, loaded when chapter 5's full run saved it (in
-# `chapters/weights/`, git-ignored) and otherwise trained here by the same recipe.
+# Same data, same optimiser, the same width of decoder state. The fixed-vector model is
+# chapter 5's reversed model (8 epochs), loaded when chapter 5's full run saved it (in
+# `chapters/weights/`, git-ignored) and otherwise trained here by the same recipe. Eight epochs
+# are all it can use: trained for 10, its validation loss was 3.450 after the 8th, 3.442 after
+# the 9th and 3.450 after the 10th. The attention model was still improving fast after 8
+# (2.70 -> 2.64 in the 8th, in this chapter's first full run), so it trains for 10.
 
 # %%
 runs, translations = {}, {}
@@ -207,7 +211,8 @@ for name, make in MODELS.items():
     runs[name] = saved and training.load_run(make(), saved, train.inputs)
     print(f"--- {name}: " + (f"loaded from chapter 5's run ({saved})" if runs[name] else "training"))
     if not runs[name]:
-        runs[name] = training.fit_translation(make(), train, validation, EPOCHS,
+        epochs = FIXED_VECTOR_EPOCHS if name in SAVED else ATTENTION_EPOCHS
+        runs[name] = training.fit_translation(make(), train, validation, epochs,
                                               batch_size=BATCH_SIZE, run_eagerly=RUN_EAGERLY)
     translations[name] = [text for text, _ in decoding.translate(
         runs[name].model, test.source_ids, english, beam_width=1, max_length=TEST_LENGTH)]
@@ -368,6 +373,7 @@ print(f"test BLEU: attention {bleu['Bahdanau attention']:.2f}, "
       f"{lead[by_length[-1]['source tokens']]:+.2f}")
 if not FAST:
     assert bleu["Bahdanau attention"] > bleu["seq2seq (fixed vector)"], bleu
+    assert bleu["Bahdanau attention"] > bleu["word-for-word lexicon"], bleu
     assert agreement > 2 * chance, (agreement, chance)
 print("all checks passed" if not FAST else "fast mode: ran end to end")
 
