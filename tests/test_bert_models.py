@@ -202,6 +202,13 @@ def test_masked_lm_accuracy_counts_the_weighted_hits(pretraining_batches):
         total += float(weights.sum())
     assert hits > 0 and total > hits
     assert metrics.masked_lm_accuracy(model, batches) == pytest.approx(hits / total, abs=1e-6)
+    # Predicting the padding id hits only the unused (weight 0) mask slots, which must not count.
+    padding_slots = sum(float((batches[i][2] == 0).sum()) for i in range(len(batches)))
+    assert padding_slots > 0
+    pad_bias = np.zeros(len(VOCAB), "float32")
+    pad_bias[0] = 1e4
+    model.mlm_head.b_out.assign(pad_bias)
+    assert metrics.masked_lm_accuracy(model, batches) == 0.0
 
 
 def test_distillation_trains_the_student_on_the_triple_loss(tmp_path, pretraining_batches):
