@@ -73,8 +73,7 @@ TEST_PAIRS = 40 if FAST else None
 EMBEDDING_DIM = 32 if FAST else 128
 UNITS = 32 if FAST else 256  # decoder state; each encoder direction has UNITS // 2
 ATTENTION_UNITS = 16 if FAST else 128
-FIXED_VECTOR_EPOCHS = 1 if FAST else 8  # chapter 5's budget; its validation loss is flat by then
-ATTENTION_EPOCHS = 1 if FAST else 10  # still improving at 8 (2.70 -> 2.64 in the 8th)
+EPOCHS = 1 if FAST else 8  # chapter 5's budget
 BATCH_SIZE = 64
 RUN_EAGERLY = FAST
 # Chapter 5's fixed-vector model, if its full run saved it; else it is trained here.
@@ -194,14 +193,11 @@ MODELS = {"seq2seq (fixed vector)": fixed_vector_model, "Bahdanau attention": at
 SAVED = {"seq2seq (fixed vector)": FIXED_VECTOR_WEIGHTS}
 
 # %% [markdown]
-# ## Training both until they stop improving
+# ## Training both under the same budget
 #
-# Same data, same optimiser, the same width of decoder state. The fixed-vector model is
-# chapter 5's reversed model (8 epochs), loaded when chapter 5's full run saved it (in
-# `chapters/weights/`, git-ignored) and otherwise trained here by the same recipe. Eight epochs
-# are all it can use: trained for 10, its validation loss was 3.450 after the 8th, 3.442 after
-# the 9th and 3.450 after the 10th. The attention model was still improving fast after 8
-# (2.70 -> 2.64 in the 8th, in this chapter's first full run), so it trains for 10.
+# Same data, same epochs, same optimiser, the same width of decoder state. The fixed-vector
+# model is chapter 5's reversed model, loaded when chapter 5's full run saved it (in
+# `chapters/weights/`, git-ignored) and otherwise trained here by the same recipe.
 
 # %%
 runs, translations = {}, {}
@@ -211,8 +207,7 @@ for name, make in MODELS.items():
     runs[name] = saved and training.load_run(make(), saved, train.inputs)
     print(f"--- {name}: " + (f"loaded from chapter 5's run ({saved})" if runs[name] else "training"))
     if not runs[name]:
-        epochs = FIXED_VECTOR_EPOCHS if name in SAVED else ATTENTION_EPOCHS
-        runs[name] = training.fit_translation(make(), train, validation, epochs,
+        runs[name] = training.fit_translation(make(), train, validation, EPOCHS,
                                               batch_size=BATCH_SIZE, run_eagerly=RUN_EAGERLY)
     translations[name] = [text for text, _ in decoding.translate(
         runs[name].model, test.source_ids, english, beam_width=1, max_length=TEST_LENGTH)]
@@ -346,7 +341,11 @@ print(f"attention argmax = Model 1's Viterbi alignment on {agreement:.1%} of the
 #   falls below it, most of all past the 30 tokens it was trained on. Two more handicaps of
 #   the network: its English vocabulary stops at 4,000 words, where the lexicon copies or
 #   translates any word (most rare words are names: "succoth" for *nebajoth* above), and its
-#   validation loss was still falling after 8 epochs (2.70 -> 2.64 in the last one).
+#   validation loss was still falling after 8 epochs (2.70 -> 2.64 in the last one). Longer
+#   training is not the cure: two more epochs (this notebook with the attention model at 10,
+#   1,280 s on the same 2-core CPU) moved test BLEU from 17.96 to 18.01 against the lexicon's
+#   20.15, and Sutskever's halving of the learning rate each epoch after the 5th left the
+#   validation loss at 2.80 after 8 epochs, worse than the constant rate's 2.64.
 # - **Alignments.** With no alignment ever given, the attention's most weighted French word is
 #   the one IBM Model 1 aligns on **36.1%** of the English words of 1,015 test verses, against
 #   4.8% for a random source word. The heatmaps show it: near-diagonal alignments, names and
@@ -373,7 +372,6 @@ print(f"test BLEU: attention {bleu['Bahdanau attention']:.2f}, "
       f"{lead[by_length[-1]['source tokens']]:+.2f}")
 if not FAST:
     assert bleu["Bahdanau attention"] > bleu["seq2seq (fixed vector)"], bleu
-    assert bleu["Bahdanau attention"] > bleu["word-for-word lexicon"], bleu
     assert agreement > 2 * chance, (agreement, chance)
 print("all checks passed" if not FAST else "fast mode: ran end to end")
 

@@ -68,9 +68,7 @@ EMBEDDING_DIM = 16 if FAST else 128  # chapter 6's sizes, so its weights fit eve
 UNITS = 16 if FAST else 256
 ATTENTION_UNITS = 8 if FAST else 128  # Bahdanau's hidden layer, and concat's
 WINDOW = 3  # D of local attention: 2D + 1 = 7 source positions
-# chapters 5 and 6's recipes, used when their saved runs are missing
-FIXED_VECTOR_START_EPOCHS = 1 if FAST else 8
-ATTENTION_START_EPOCHS = 1 if FAST else 10
+START_EPOCHS = 1 if FAST else 8  # chapters 5 and 6's recipe, when their saved runs are missing
 EPOCHS = 1  # each variant's own training, from that start
 BATCH_SIZE = 64
 # Chapters 5 and 6 save their trained models here in full mode; missing files are trained here.
@@ -202,7 +200,7 @@ print("largest weight outside the window:", float(ops.convert_to_numpy(local_wei
 # - the fixed-vector model continues from chapter 5's reversed model, trained the same way.
 #
 # When chapter 5's or 6's saved run is missing (`chapters/weights/`, written by their full
-# runs), it is trained here first by their recipe (8 and 10 epochs). BLEU is by greedy decoding on 400
+# runs), it is trained here first by their recipe (8 epochs). BLEU is by greedy decoding on 400
 # test verses spread evenly over 1-60 tokens.
 
 # %%
@@ -216,22 +214,20 @@ def fixed_vector_model():  # chapter 5's one-layer model with the reversed sourc
                    dropout=0.3)
 
 
-def loaded_or_trained(make, saved_path, seed, epochs):
+def loaded_or_trained(make, saved_path, seed):
     """An earlier chapter's trained run: loaded from its saved weights, else trained here."""
     keras.utils.set_random_seed(seed)
     run = saved_path and training.load_run(make(), saved_path, first_batch)
-    print(f"    loaded from {saved_path}" if run else f"    training {epochs} epochs")
-    return run or training.fit_translation(make(), train, validation, epochs,
+    print(f"    loaded from {saved_path}" if run else f"    training {START_EPOCHS} epochs")
+    return run or training.fit_translation(make(), train, validation, START_EPOCHS,
                                            batch_size=BATCH_SIZE, run_eagerly=RUN_EAGERLY)
 
 
 first_batch = (train.source_ids[:1], train.decoder_input_ids[:1])
 print("--- chapter 5's fixed-vector model")
-fixed_vector_start = loaded_or_trained(fixed_vector_model, FIXED_VECTOR_WEIGHTS, 2014,
-                                       FIXED_VECTOR_START_EPOCHS)
+fixed_vector_start = loaded_or_trained(fixed_vector_model, FIXED_VECTOR_WEIGHTS, 2014)
 print("--- chapter 6's Bahdanau model")
-chapter6 = loaded_or_trained(chapter6_model, ATTENTION_WEIGHTS, 2015,
-                             ATTENTION_START_EPOCHS).model
+chapter6 = loaded_or_trained(chapter6_model, ATTENTION_WEIGHTS, 2015).model
 
 # Everything but the score comes from chapter 6.
 SHARED_LAYERS = ("source_embedding", "target_embedding", "encoder", "decoder", "attentional",
