@@ -348,7 +348,7 @@ def test_transformer_trains_with_the_schedule_and_round_trips(tmp_path, rng):
     # The decoder reads the target it must predict, so the causal mask still lets position i copy
     # token i: 30 steps take the loss from about 3 (3.00 on TF, 2.86 on JAX in the runs that set
     # these bounds; ln 13 = 2.56 is a uniform guess) to near the smoothed floor, H(0.9 one-hot +
-    # 0.1 uniform) = 0.54 (0.66 and 0.63 there); a schedule of zero stays above 2.
+    # 0.1 uniform) = 0.54 (0.66 and 0.63 there). With a schedule of zero it never moves.
     history = model.fit((source, target), target, epochs=30, verbose=0)
     assert history.history["loss"][0] > 2.0 and history.history["loss"][-1] < 1.0, history.history
     copied = np.argmax(to_numpy(model((source, target))), axis=-1) == target
