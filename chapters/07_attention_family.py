@@ -203,9 +203,9 @@ print("largest weight outside the window:", float(ops.convert_to_numpy(local_wei
 # runs), it is trained here first by their recipe (8 epochs). BLEU is by greedy decoding on 400
 # test verses spread evenly over 1-60 tokens. Chapter 6's full run now saves a model with every
 # English word seen twice (5,983); it does not fit this chapter's 4,000-word models, so
-# `load_run` returns None and the 4,000-word attention model is trained here (about 11 more
-# minutes on a 2-core CPU). The outputs below were rendered from chapter 6's earlier
-# 4,000-word, 8-epoch run, which is that same recipe.
+# `load_run` returns None and the 4,000-word attention model is trained here (8 more epochs,
+# about 81 s each on a 2-core CPU in chapter 6's earlier run; not measured here). The outputs
+# below were rendered from that earlier 4,000-word, 8-epoch run of chapter 6.
 
 # %%
 def chapter6_model():
