@@ -6,6 +6,7 @@
     python -m course check                    enforce the notebook rules (part of `make test`)
     python -m course readme                   regenerate the README tables from the syllabus
     python -m course normalise                normalise stored notebooks and re-sync their .py
+    python -m course site                     the static website, build/site/ (make site)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 
 import nbformat
 
-from course import notebooks, readme
+from course import notebooks, readme, site
 from course import syllabus as syl
 
 
@@ -113,6 +114,8 @@ def main(argv=None) -> int:
     sub.add_parser("check", help="enforce the notebook rules").set_defaults(func=cmd_check)
     sub.add_parser("readme", help="regenerate the README tables").set_defaults(func=cmd_readme)
     sub.add_parser("normalise", help="normalise stored notebooks").set_defaults(func=cmd_normalise)
+    sub.add_parser("site", help="build the static website into build/site/").set_defaults(
+        func=lambda a: site.build())
     args = parser.parse_args(argv)
     return args.func(args)
 
