@@ -37,7 +37,11 @@ def cmd_list(args) -> int:
 
 
 def _record(syllabus, outcome):
-    chapter = next(c for c in syllabus["chapters"] if c["number"] == outcome["chapter"]["number"])
+    entry = outcome["chapter"]
+    number = entry["solutions_of"]["number"] if entry.get("solutions_of") else entry["number"]
+    chapter = next(c for c in syllabus["chapters"] if c["number"] == number)
+    if entry.get("solutions_of"):  # a chapter's solutions are recorded under the chapter
+        chapter = chapter.setdefault("solutions", {})
     chapter.setdefault("runs", {})[outcome["mode"]] = {
         "seconds": round(outcome["seconds"], 1), "machine": outcome["machine"],
         "date": datetime.date.today().isoformat()}

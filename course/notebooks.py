@@ -7,6 +7,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -140,11 +141,17 @@ def check_notebook(path: Path, syllabus: dict) -> list[str]:
     """Every rule a chapter notebook breaks, as messages (empty when it keeps them all)."""
     problems = []
     by_notebook = {c["notebook"]: c for c in syllabus["chapters"]}
-    chapter = by_notebook.get(path.stem)
+    if path.stem.endswith("_solutions"):
+        solved = by_notebook.get(path.stem.removesuffix("_solutions"))
+        chapter = syl.solutions(solved) if solved else None
+    else:
+        chapter = by_notebook.get(path.stem)
     if chapter is None:
         return [f"{path.name}: not listed in course/syllabus.yml"]
     nb = nbformat.read(path, as_version=4)
     cells, code = nb.cells, _code_cells(nb)
+    if chapter.get("solutions_of"):
+        problems += _unanswered_exercises(nb, chapter["solutions_of"])
     first = cells[0] if cells else None
     if first is None or first.cell_type != "markdown" or not first.source.startswith("# "):
         problems.append("the first cell must be markdown starting with the '# ' title")
@@ -184,8 +191,27 @@ def check_notebook(path: Path, syllabus: dict) -> list[str]:
         problems.append(f"the paired text form {paired.name} is missing")
     elif paired.read_text() != paired_text(nb):
         problems.append(f"{paired.name} is out of sync with the notebook "
-                        f"(`jupytext --sync chapters/{path.name}`)")
+                        f"(`jupytext --sync {path.relative_to(syl.ROOT)}`)")
     return [f"{path.name}: {p}" for p in problems]
+
+
+def exercise_numbers(nb) -> list[int]:
+    """The numbers of the exercises listed under a chapter's "## Exercises" heading."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "## Exercises" in cell.source:
+            listed = cell.source.split("## Exercises", 1)[1]
+            return [int(n) for n in re.findall(r"^(\d+)\. ", listed, flags=re.MULTILINE)]
+    return []
+
+
+def _unanswered_exercises(nb, chapter: dict) -> list[str]:
+    """A solutions notebook has a "## Exercise N" section for every exercise of its chapter."""
+    asked = exercise_numbers(nbformat.read(syl.notebook_path(chapter), as_version=4))
+    answered = {int(n) for cell in nb.cells if cell.cell_type == "markdown"
+                for n in re.findall(r"^## Exercise (\d+)\b", cell.source, flags=re.MULTILINE)}
+    missing = [n for n in asked if n not in answered]
+    return [f"no '## Exercise {n}' section (chapter {chapter['number']} asks {len(asked)})"
+            for n in missing]
 
 
 def check_all() -> list[str]:
@@ -197,12 +223,13 @@ def check_all() -> list[str]:
     numbers = [c["number"] for c in syllabus["chapters"]]
     if numbers != [f"{i:02d}" for i in range(1, len(numbers) + 1)]:
         problems.append(f"syllabus chapter numbers must run 01, 02, ...: got {numbers}")
-    for path in sorted(syl.CHAPTERS_DIR.glob("*.ipynb")):
+    for path in sorted([*syl.CHAPTERS_DIR.glob("*.ipynb"), *syl.SOLUTIONS_DIR.glob("*.ipynb")]):
         problems += check_notebook(path, syllabus)
     for chapter in syllabus["chapters"]:
-        if syl.status(chapter) == "ready" and not chapter.get("results"):
-            problems.append(f"chapter {chapter['number']} is ready but has no full-mode results "
-                            "in the syllabus: render it")
+        for entry in (chapter, syl.solutions(chapter)):
+            if syl.status(entry) == "ready" and not entry.get("results"):
+                problems.append(f"{entry['title']} ({entry['number']}) is ready but has no "
+                                "full-mode results in the syllabus: render it")
     if readme.stale():
         problems.append("README.md tables are stale: run `python -m course readme`")
     return problems

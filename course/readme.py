@@ -32,6 +32,8 @@ def chapter_table(syllabus: dict) -> str:
     for c in syllabus["chapters"]:
         title = (f"[{c['title']}](chapters/{c['notebook']}.ipynb)" if syl.status(c) == "ready"
                  else c["title"])
+        if syl.solutions_ready(c):
+            title += f" ([solutions](chapters/solutions/{c['notebook']}_solutions.ipynb))"
         rows.append(f"| {c['number']} | {title} | {c['year']} | {c['teaches']} | "
                     f"{_badge(syllabus['repository'], c)} |")
     return "\n".join(rows)
@@ -46,6 +48,12 @@ def results_table(syllabus: dict) -> str:
         runs = c.get("runs", {})
         rows.append(f"| {c['number']} | {results} | {_seconds(runs.get('full'))} | "
                     f"{_seconds(runs.get('fast'))} |")
+        solved = syl.solutions(c)
+        if solved["results"]:
+            results = "<br>".join(f"{k}: {_value(v)}" for k, v in solved["results"].items())
+            rows.append(f"| {c['number']}s | solutions: {results} | "
+                        f"{_seconds(solved['runs'].get('full'))} | "
+                        f"{_seconds(solved['runs'].get('fast'))} |")
     if len(rows) == 2:
         rows.append("| | no chapter has published full-mode results yet | | |")
     return "\n".join(rows)

@@ -27,7 +27,6 @@ from course import syllabus as syl
 BUILD = syl.ROOT / "build"
 BOOK_SOURCE = BUILD / "book"
 SITE = BUILD / "site"
-SOLUTIONS_DIR = syl.CHAPTERS_DIR / "solutions"
 # What this module writes into the book's source folder, in Jupyter Book's own names.
 FRONT_PAGE, CONFIG, TABLE_OF_CONTENTS = "index.md", "_config.yml", "_toc.yml"
 GENERATED_FILES = (FRONT_PAGE, CONFIG, TABLE_OF_CONTENTS)
@@ -38,7 +37,7 @@ MATHJAX_PATH = "../mathjax/tex-mml-chtml.js"
 
 
 def solutions_path(chapter: dict) -> Path:
-    return SOLUTIONS_DIR / f"{chapter['notebook']}_solutions.ipynb"
+    return syl.notebook_path(syl.solutions(chapter))
 
 
 def front_page(readme_text: str, repository: str) -> str:

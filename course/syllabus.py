@@ -9,6 +9,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SYLLABUS = ROOT / "course" / "syllabus.yml"
 CHAPTERS_DIR = ROOT / "chapters"
+SOLUTIONS_DIR = CHAPTERS_DIR / "solutions"
 _HEADER = "".join(line for line in SYLLABUS.read_text().splitlines(keepends=True)
                   if line.startswith("#")) if SYLLABUS.exists() else ""
 
@@ -31,7 +32,22 @@ def save(syllabus: dict) -> None:
 
 
 def notebook_path(chapter: dict) -> Path:
-    return CHAPTERS_DIR / f"{chapter['notebook']}.ipynb"
+    folder = SOLUTIONS_DIR if chapter.get("solutions_of") else CHAPTERS_DIR
+    return folder / f"{chapter['notebook']}.ipynb"
+
+
+def solutions(chapter: dict) -> dict:
+    """The worked solutions of a chapter's exercises, as an entry the course command runs like a
+    chapter: number "01s", notebook ``chapters/solutions/01_elman_rnn_solutions.ipynb``. Its
+    runs and results live under the chapter's ``solutions`` key in the syllabus."""
+    record = chapter.get("solutions", {})
+    return {"number": f"{chapter['number']}s", "notebook": f"{chapter['notebook']}_solutions",
+            "title": f"{chapter['title']}: solutions", "solutions_of": chapter,
+            "runs": record.get("runs", {}), "results": record.get("results", {})}
+
+
+def solutions_ready(chapter: dict) -> bool:
+    return notebook_path(solutions(chapter)).exists()
 
 
 def status(chapter: dict) -> str:
@@ -40,22 +56,27 @@ def status(chapter: dict) -> str:
 
 
 def colab_url(repository: str, chapter: dict) -> str:
-    return (f"https://colab.research.google.com/github/{repository}/blob/main/chapters/"
+    folder = "chapters/solutions" if chapter.get("solutions_of") else "chapters"
+    return (f"https://colab.research.google.com/github/{repository}/blob/main/{folder}/"
             f"{chapter['notebook']}.ipynb")
 
 
 def select(syllabus: dict, numbers: list[str]) -> list[dict]:
-    """The chapters named by number ("01" or "1"); all ready chapters when ``numbers`` is empty."""
+    """The chapters named by number ("01" or "1", "01s" for chapter 1's solutions); all ready
+    chapters when ``numbers`` is empty."""
     chapters = syllabus["chapters"]
     if not numbers:
         return [c for c in chapters if status(c) == "ready"]
     by_number = {c["number"]: c for c in chapters}
     selected = []
     for number in numbers:
-        key = number.zfill(2)
+        wants_solutions = number.lower().endswith("s")
+        key = number.lower().removesuffix("s").zfill(2)
         if key not in by_number:
-            raise SystemExit(f"unknown chapter {number!r}: choose from {', '.join(by_number)}")
-        if status(by_number[key]) != "ready":
-            raise SystemExit(f"chapter {key} ({by_number[key]['title']}) has no notebook yet")
-        selected.append(by_number[key])
+            raise SystemExit(f"unknown chapter {number!r}: choose from {', '.join(by_number)} "
+                             "(add s for a chapter's solutions: 01s)")
+        entry = solutions(by_number[key]) if wants_solutions else by_number[key]
+        if status(entry) != "ready":
+            raise SystemExit(f"{entry['title']} ({key}) has no notebook yet")
+        selected.append(entry)
     return selected

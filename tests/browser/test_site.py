@@ -11,6 +11,13 @@ from course import syllabus as syl
 from .conftest import requested_urls, screenshot
 
 CHAPTERS = [c for c in syl.load()["chapters"] if syl.status(c) == "ready"]
+SOLUTIONS = [syl.solutions(c) for c in CHAPTERS if syl.solutions_ready(c)]
+PAGES = CHAPTERS + SOLUTIONS
+
+
+def page(site_url, entry):
+    folder = "solutions/" if entry.get("solutions_of") else ""
+    return f"{site_url}{folder}{entry['notebook']}.html"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 # Text left outside MathJax's output, <pre> and <code>: what a reader sees as raw LaTeX.
@@ -46,11 +53,10 @@ def test_front_page_is_the_readme_with_every_chapter(browser, site_url):
     screenshot(browser, "site_index")
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c["notebook"] for c in CHAPTERS])
+@pytest.mark.parametrize("chapter", PAGES, ids=[c["notebook"] for c in PAGES])
 def test_chapter_page(browser, site_url, chapter):
     requested_urls(browser)  # drop the previous page's requests
-    page = site_url + f"{chapter['notebook']}.html"
-    browser.get(page)
+    browser.get(page(site_url, chapter))
     browser.set_script_timeout(60)
     math = browser.find_elements("css selector", "main .math")  # what MyST marked as math
     if math:  # Sphinx adds MathJax only to pages with math (chapter 10 has none)
@@ -69,16 +75,18 @@ def test_chapter_page(browser, site_url, chapter):
     assert broken == []
 
     links = {a.get_attribute("href") for a in browser.find_elements("css selector", "a[href]")}
-    others = [c for c in CHAPTERS if c is not chapter]
-    missing = [c["notebook"] for c in others if site_url + f"{c['notebook']}.html" not in links]
-    assert missing == [], "sidebar lacks these chapters"
+    others = [c for c in PAGES if c is not chapter]
+    missing = [c["notebook"] for c in others if page(site_url, c) not in links]
+    assert missing == [], "sidebar lacks these chapters and solutions"
     assert syl.colab_url(syl.load()["repository"], chapter) in links
 
-    position = CHAPTERS.index(chapter)
-    for neighbour in (CHAPTERS[position - 1:position] + CHAPTERS[position + 1:position + 2]):
-        assert browser.find_elements(
-            "css selector", f"a.left-prev[href$='{neighbour['notebook']}.html'], "
-                            f"a.right-next[href$='{neighbour['notebook']}.html']"), neighbour
+    order = [entry for c in CHAPTERS for entry in [c] + [s for s in SOLUTIONS
+                                                          if s["solutions_of"] is c]]
+    position = order.index(chapter)
+    for neighbour in (order[position - 1:position] + order[position + 1:position + 2]):
+        name = neighbour["notebook"]
+        assert browser.find_elements("css selector", f"a.left-prev[href$='{name}.html'], "
+                                                      f"a.right-next[href$='{name}.html']"), name
 
     outside = [url for url in requested_urls(browser)
                if urlparse(url).hostname not in ("127.0.0.1", None) and url != COLAB_BADGE]
