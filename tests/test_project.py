@@ -77,6 +77,23 @@ def test_course_check_catches_broken_notebooks(tmp_path):
     assert "not listed in course/syllabus.yml" in notebooks.check_notebook(unlisted, syllabus)[0]
 
 
+def test_course_check_wants_every_exercise_answered(tmp_path):
+    syllabus = syl.load()
+    chapter = syllabus["chapters"][0]
+    source = syl.notebook_path(syl.solutions(chapter))
+    asked = notebooks.exercise_numbers(nbformat.read(syl.notebook_path(chapter), as_version=4))
+    assert asked == [1, 2, 3, 4, 5]
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:
+        cell.source = cell.source.replace("## Exercise 3", "## Exercise three")
+    broken = tmp_path / source.name
+    nbformat.write(nb, broken)
+    problems = notebooks.check_notebook(broken, syllabus)
+    assert [p for p in problems if "Exercise" in p] == [
+        f"{source.name}: no '## Exercise 3' section (chapter 01 asks 5)"]
+    assert not [p for p in notebooks.check_notebook(source, syllabus) if "Exercise" in p]
+
+
 def test_course_list_shows_every_chapter_and_its_status():
     out = subprocess.run([sys.executable, "-m", "course", "list"], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
