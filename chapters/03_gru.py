@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -340,8 +340,8 @@ print("all checks passed" if not FAST else "fast mode: ran end to end")
 # 2. Compare `reset_after=True` and `False` on the adding problem: same speed per epoch on this
 #    CPU? (Then on a GPU, where Keras can use cuDNN only for `reset_after=True`.)
 # 3. Give all three cells the same number of *units* instead of parameters on the language model.
-# 4. Repeat the comparison with three seeds and report the mean and spread of each score: which
-#    differences in the table survive?
+# 4. Repeat the language-model and sunspot comparisons with three seeds and report the mean and
+#    spread of each score: which differences in the table survive?
 
 # %%
 publish_results("03_gru", {

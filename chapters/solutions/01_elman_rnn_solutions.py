@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -217,9 +217,9 @@ plt.show()
 # at every window, 0.044 above the 5-gram, and **1.670** with the state carried, 0.003 *below*
 # it. The plot shows where the difference lies: from a zero state the first character of every
 # window costs about 3.4 bits, twice the average, because the model must guess inside a word it
-# has not seen begin; after about 10 characters the two curves meet. Carrying the state is worth 0.05 bpc after 10
-# epochs too (1.656 -> 1.607). The chapter's comparison was fair to the n-gram, which always
-# sees its 4 predecessors, and unfair to the RNN.
+# has not seen begin; after about 10 characters the two curves meet. Carrying the state is
+# worth 0.05 bpc after 10 epochs too (1.656 -> 1.607). The chapter's comparison was fair to
+# the n-gram, which always sees its 4 predecessors, and unfair to the RNN.
 
 # %% [markdown]
 # ## Exercise 3
