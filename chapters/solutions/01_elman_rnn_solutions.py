@@ -391,7 +391,7 @@ print(format_table([{"model": name, **{f"{h} y": float(maes[h - 1]) for h in ran
 # times) over 5 years: repeating this year's count is good for next year and useless half a
 # solar cycle (about 11 years) later. AR(9) and the Elman RNN degrade at the same rate (1.6
 # times, 14.9 -> 23.8 and 16.5 -> 26.3) and both level off after 3-4 years, as their fed-back
-# forecasts drift toward the series' mean cycle; the RNN stays 2-4 sunspots behind AR(9) at
+# forecasts drift toward the series' mean cycle; the RNN stays 1.6-4.2 sunspots behind AR(9) at
 # every horizon, as it was one step ahead in chapter 1.
 
 # %% [markdown]
