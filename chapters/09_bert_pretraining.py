@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -69,7 +69,7 @@ SEQUENCE_LENGTH = 64  # [CLS] A [SEP] B [SEP], truncated round-robin
 HIDDEN = 32 if FAST else 128  # BERT-tiny's width (BERT-base: 768)
 NUM_LAYERS = 2
 NUM_HEADS = 2
-EPOCHS = 1 if FAST else 7
+EPOCHS = 1 if FAST else 14
 BATCH_SIZE = 64
 PEAK_LEARNING_RATE = 1e-3
 # where a full run leaves the pretrained encoder for chapters 10 and 11 (git-ignored)
@@ -289,25 +289,30 @@ for sentence, word in blanks:
 # %% [markdown]
 # ## What the run shows
 #
-# The numbers are those this notebook printed in its full run (2-core CPU, 511 s in all).
+# The numbers are those this notebook printed in its full run (2-core CPU, 1,126 s in all).
 #
 # - **Parity.** `BertEncoder` built from `bert_tiny_en_uncased`'s configuration has its
 #   4,385,920 parameters and equals KerasHub's `BertBackbone` exactly (max abs diff 0).
 # - **Masking, measured on the 26,856 training pairs:** 14.85% of the real tokens selected; of
 #   those 80.1% `[MASK]`, 9.9% random, 10.0% unchanged, against the paper's 15 / 80 / 10 / 10.
 #   No `[CLS]`, `[SEP]` or padding token was ever selected.
-# - **Masked LM.** After 7 epochs (61 s each, 992 thousand parameters) the model predicts
-#   **27.9%** of the masked WordPieces of held-out chapters, 3.8 times the 7.4% of always
-#   guessing the most frequent one (","). Its accuracy was still rising at the last epoch.
-# - **Next sentence.** Validation accuracy stayed at chance for the first epoch (0.506), then
-#   rose (0.555, 0.599, 0.666 after epochs 2-4) to **0.687**. The random B comes from another
-#   chapter, so much of this can be learned from topic and names alone, the weakness
-#   RoBERTa and ALBERT pointed out (chapter 11).
-# - **Fill in the blank.** Two of the five blanks got the right word first ("the ____ hath
-#   restrained me": lord 0.18; "And Sarai ____ unto Abram": said 0.16), both from the words on
-#   *both* sides of the blank. The other three got a function word or a comma: a model of a
-#   million parameters trained for seven minutes has learned the KJV's syntax better than its
-#   content.
+# - **Masked LM.** After 14 epochs (79 s each, 992 thousand parameters) the model predicts
+#   **39.5%** of the masked WordPieces of held-out chapters, 5.4 times the 7.4% of always
+#   guessing the most frequent one (","). It rose fastest in epochs 4-6 (0.264, 0.321, 0.343)
+#   and by less than 0.01 an epoch over the last five. The chapter's first version stopped
+#   after 7 epochs, at 27.9%.
+# - **Next sentence.** Validation accuracy stayed at chance for the first epoch (0.508), then
+#   rose (0.560, 0.610, 0.659 after epochs 2-4) to **0.709**, while the training accuracy went
+#   on to 0.827: after epoch 9 the head learned its training pairs more than the task. The
+#   random B comes from another chapter, so much of this can be learned from topic and names
+#   alone, the weakness RoBERTa and ALBERT pointed out (chapter 11).
+# - **Fill in the blank.** Two of the five blanks got the right word first, with probability
+#   0.60 each ("the ____ hath restrained me": lord; "And Sarai ____ unto Abram": said; after 7
+#   epochs these were 0.18 and 0.16), both from the words on *both* sides of the blank. The
+#   other three got a word of the right kind but not the right word: "Thou ____ seest me" ->
+#   thou, "obtain ____ by her" -> me, thee, him, "before there reigned any ____ over" -> month,
+#   year, day. A model of a million parameters trained for nineteen minutes has learned the
+#   KJV's syntax better than its content.
 
 # %% [markdown]
 # ## Beyond one device

@@ -193,3 +193,50 @@ def load_run(model, weights_path, example_inputs) -> TrainingRun | None:
 
 def _history_path(weights_path: Path) -> Path:
     return weights_path.with_name(weights_path.name.removesuffix(".weights.h5") + ".json")
+
+
+def load_or_pretrain_bert(encoder, weights_path=None, pairs=None, epochs=2, batch_size=64,
+                          learning_rate=1e-3, verbose=2):
+    """Chapter 9's pretrained encoder, for the chapters that build on it.
+
+    ``encoder`` (a fresh ``BertEncoder`` of chapter 9's shape, over the bundled WordPiece
+    vocabulary) gets the weights chapter 9 saved at ``weights_path`` when that file exists.
+    Otherwise it is pretrained here, more briefly, by chapter 9's recipe: masked LM (15% of the
+    tokens, 80/10/10, masks drawn anew every epoch) and next-sentence prediction, on the verse
+    pairs of the KJV's training chapters, with Adam at a constant ``learning_rate``.
+
+    Args:
+        encoder: the ``BertEncoder`` to fill; its ``max_sequence_length`` is the pairs' length.
+        weights_path: chapter 9's saved weights, or None to always pretrain here.
+        pairs: the first verse pairs to pretrain on (None: all of them).
+        epochs, batch_size, learning_rate: the brief pretraining's budget.
+        verbose: ``fit``'s verbosity (2: a line per epoch).
+
+    Returns:
+        ``(encoder, source)``: the encoder, and a sentence that says where its weights came
+        from.
+    """
+    from seqkeras import data
+    from seqkeras.models import BertPretrainer
+
+    if weights_path is not None and Path(weights_path).exists():
+        encoder(encoder.example_inputs())
+        encoder.load_weights(weights_path)
+        return encoder, f"chapter 9's full run ({weights_path})"
+    vocabulary = data.load_wordpiece_vocabulary()
+    first, second, is_next = data.next_sentence_pairs(data.bible_chapters("kjv", "train"),
+                                                      np.random.default_rng(0))
+    length = encoder.max_sequence_length
+    packed = data.pack_segments(first[:pairs], second[:pairs], length)
+    mask_id = vocabulary.index("[MASK]")
+    batches = data.MaskedLMBatches(
+        packed, lambda ids, rng: data.mask_tokens(ids, len(vocabulary), mask_id, rng,
+                                                  max_selections=length // 6),
+        batch_size, dynamic=True, targets={"nsp": is_next[:pairs]})
+    pretrainer = BertPretrainer(encoder)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    pretrainer.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
+                       loss={"mlm": loss, "nsp": loss})
+    pretrainer.fit(batches, epochs=epochs, verbose=verbose)
+    return encoder, (f"a brief pretraining ({len(first[:pairs]):,} verse pairs, "
+                     f"{epochs} epoch{'s' if epochs != 1 else ''})")

@@ -258,3 +258,23 @@ def test_inference_seconds_times_a_forward_pass(pretraining_batches):
     inputs = {k: v for k, v in pretraining_batches[0][0].items() if k != "mask_positions"}
     seconds = timing.inference_seconds(encoder, inputs, repeats=3)
     assert 0 < seconds < 10
+
+
+def test_load_or_pretrain_bert_pretrains_without_saved_weights_and_loads_them_when_saved(
+        tmp_path):
+    keras.utils.set_random_seed(3)
+    encoder = small_encoder()
+    encoder(encoder.example_inputs())
+    untrained = [to_numpy(w).copy() for w in encoder.weights]
+    missing = tmp_path / "missing.weights.h5"
+    pretrained, source = training.load_or_pretrain_bert(encoder, missing, pairs=64, epochs=1,
+                                                        batch_size=32, verbose=0)
+    assert pretrained is encoder and "brief pretraining (64 verse pairs, 1 epoch)" in source
+    assert any(np.abs(to_numpy(w) - u).max() > 0 for w, u in zip(encoder.weights, untrained,
+                                                                 strict=True))
+    saved = tmp_path / "bert.weights.h5"
+    encoder.save_weights(saved)
+    loaded, source = training.load_or_pretrain_bert(small_encoder(), saved)
+    assert "chapter 9's full run" in source
+    for w, expected in zip(loaded.weights, encoder.weights, strict=True):
+        np.testing.assert_array_equal(to_numpy(w), to_numpy(expected))
