@@ -179,8 +179,8 @@ reset_change = {row["task"]: row["change"] for row in reset_rows}
 # %% [markdown]
 # **Answer: the language model.** Without its reset gate the GRU's validation bits per
 # character rose from 2.020 to 2.092 (+0.072, 8 times the GRU's standard deviation over the
-# seeds of exercise 4, 0.009). On the adding problem both still solve the task (MSE 0.0002 against 0.0003:
-# a relative change of 32%, but of a number 500 times below the trivial predictor's), and on
+# seeds of exercise 4, 0.009). On the adding problem both still solve the task (MSE 0.0002
+# against 0.0003: a relative change of 32%, but of a number 500 times below the trivial predictor's), and on
 # sunspots the cell without a reset gate even scored better (13.04 against 13.94), well within
 # the seeds' spread there (exercise 4: 0.5-1.8). Text is where the unit needs to drop its past
 # when it writes: at a word or verse boundary, what came before says little about the next

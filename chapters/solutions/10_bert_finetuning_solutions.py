@@ -216,9 +216,9 @@ print(format_table(length_rows, float_format=".3f"))
 # %% [markdown]
 # **Answer: most of it, and more as labels grow.** After 2 epochs the training masked-LM loss is
 # still 4.10 (chapter 9's: 2.10 after 14 epochs) and next-sentence prediction is at chance (loss
-# 0.6933 = ln 2; chapter 9's head reached 0.709 on held-out pairs). Fine-tuned from the brief pretraining, the classifier scores 0.409, 0.429
-# and 0.440 at 200, 1,000 and 4,000 labels, against 0.502, 0.547 and 0.598 from chapter 9's
-# encoder (learning rate 1e-4 for both). The long pretraining is worth +0.093, +0.118 and +0.158:
+# 0.6933 = ln 2; chapter 9's head reached 0.709 on held-out pairs). Fine-tuned from the brief
+# pretraining, the classifier scores 0.409, 0.429 and 0.440 at 200, 1,000 and 4,000 labels,
+# against 0.502, 0.547 and 0.598 from chapter 9's encoder (learning rate 1e-4 for both). The long pretraining is worth +0.093, +0.118 and +0.158:
 # the more labels there are, the more of the pretrained knowledge they can put to use, while
 # the briefly pretrained encoder barely improves from 1,000 to 4,000 labels. At 200 labels even
 # the brief pretraining is far above no pretraining (0.186 in chapter 10).
