@@ -303,15 +303,16 @@ for sentence, word in blanks:
 #   after 7 epochs, at 27.9%.
 # - **Next sentence.** Validation accuracy stayed at chance for the first epoch (0.508), then
 #   rose (0.560, 0.610, 0.659 after epochs 2-4) to **0.709**, while the training accuracy went
-#   on to 0.827: after epoch 9 the head learned its training pairs more than the task. The
-#   random B comes from another chapter, so much of this can be learned from topic and names
-#   alone, the weakness RoBERTa and ALBERT pointed out (chapter 11).
+#   on to 0.827: over the last six epochs the held-out accuracy only moved between 0.688 and
+#   0.717, while the head learned its training pairs more than the task. The random B comes
+#   from another chapter, so much of this can be learned from topic and names alone, the
+#   weakness RoBERTa and ALBERT pointed out (chapter 11).
 # - **Fill in the blank.** Two of the five blanks got the right word first, with probability
 #   0.60 each ("the ____ hath restrained me": lord; "And Sarai ____ unto Abram": said; after 7
 #   epochs these were 0.18 and 0.16), both from the words on *both* sides of the blank. The
 #   other three got a word of the right kind but not the right word: "Thou ____ seest me" ->
 #   thou, "obtain ____ by her" -> me, thee, him, "before there reigned any ____ over" -> month,
-#   year, day. A model of a million parameters trained for nineteen minutes has learned the
+#   year, day. A model of a million parameters trained for eighteen minutes has learned the
 #   KJV's syntax better than its content.
 
 # %% [markdown]
