@@ -68,6 +68,14 @@ def test_encode_pairs_shifts_targets_for_teacher_forcing():
     with pytest.raises(ValueError, match="more than max_length=3"):
         encode_pairs(PAIRS[:1], de, en, max_length=3)
 
+    half = batch.subset(len(PAIRS) // 2, seed=3)
+    assert len(half) == len(PAIRS) // 2 and set(half.sources) <= {d for d, _ in PAIRS}
+    row = batch.sources.index(half.sources[0])
+    np.testing.assert_array_equal(half.target_ids[0], batch.target_ids[row])
+    assert set(half.sources) <= set(batch.subset(len(PAIRS) - 1, seed=3).sources)
+    with pytest.raises(ValueError, match=r"n must be an integer in \[1, 5\], got 6"):
+        batch.subset(len(PAIRS) + 1)
+
 
 # --- BLEU ---------------------------------------------------------------------------------------
 

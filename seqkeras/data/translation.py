@@ -133,6 +133,16 @@ class TranslationBatch:
     def __len__(self):
         return len(self.sources)
 
+    def subset(self, n, seed=0):
+        """``n`` pairs drawn at random without replacement, in their original order (a smaller
+        training set at the same vocabulary); the draws of a smaller ``n`` are among those of a
+        larger one with the same seed."""
+        arguments.integer("n", n, minimum=1, maximum=len(self))
+        rows = np.sort(np.random.default_rng(seed).permutation(len(self))[:n])
+        return TranslationBatch(self.source_ids[rows], self.decoder_input_ids[rows],
+                                self.target_ids[rows], [self.sources[i] for i in rows],
+                                [self.references[i] for i in rows])
+
 
 def encode_pairs(pairs, source_vocab: WordVocabulary, target_vocab: WordVocabulary,
                  max_length: int = 16) -> TranslationBatch:
