@@ -429,14 +429,17 @@ print("all checks passed" if not FAST else "fast mode: ran end to end")
 # ## Exercises
 #
 # 1. Swap in `LuongAttention("dot")` (chapter 7): how much do parameters, time and BLEU change?
-# 2. Train without the bidirectional encoder (use only the forward direction's annotations). What
-#    happens to the alignments of noun-adjective pairs, and to the agreement with Model 1?
+# 2. Train without the bidirectional encoder (only a forward LSTM's annotations). What happens
+#    to the agreement with Model 1, overall and on the words whose order French and English
+#    swap (noun-adjective pairs)?
 # 3. For each test verse, compute the entropy of every row of alpha. Do confident rows agree
 #    with Model 1's alignment more often?
-# 4. Implement Bahdanau's exact decoder: query with s_{i-1} and feed c_i into the LSTM input, with
-#    a Python loop over target positions. Is it slower per epoch, and better?
-# 5. Train both models with three different seeds. How much does the attention model's lead vary,
-#    and do its alignments ever collapse onto one position?
+# 4. Bahdanau et al. query the annotations with the previous state $s_{i-1}$, before the
+#    decoder has read $y_{i-1}$. Query with $s_{i-1}$ instead of $s_i$ (shift the queries by one
+#    position): is it better or worse, and do the alignments change? (Feeding $c_i$ into the
+#    recurrence as well is chapter 7's exercise 1.)
+# 5. Train the attention model with three different seeds. How much do its BLEU and its
+#    agreement with Model 1 vary, and do its alignments ever collapse onto one position?
 
 # %%
 publish_results("06_bahdanau_attention", {
