@@ -670,8 +670,8 @@ print("all checks passed" if not FAST else "fast mode: ran end to end")
 #    costs more masked-LM accuracy per parameter saved?
 # 3. Distil with only the masked-LM loss ($\alpha_{ce} = \alpha_{cos} = 0$): how much of the
 #    student's accuracy came from the teacher?
-# 4. Score SpanBERT on span-masked held-out pairs instead of the token-masked yardstick. Does
-#    the ranking of the models change?
+# 4. Score SpanBERT and RoBERTa on span-masked held-out pairs as well as on the token-masked
+#    yardstick. Does their ranking change?
 
 # %%
 publish_results("11_bert_family", {
