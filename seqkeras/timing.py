@@ -50,6 +50,35 @@ def interleaved_step_seconds(models, x, y, repeats=10, warmup=2) -> dict:
     return {name: float(np.median(values)) for name, values in seconds.items()}
 
 
+def translation_step_seconds(makers, batch, batch_size=64, repeats=10, run_eagerly=False):
+    """Median seconds of one training step of fresh translation models, timed side by side
+    (``interleaved_step_seconds``) on the first ``batch_size`` pairs of ``batch``.
+
+    Epoch times on a shared machine vary by a factor of two from one minute to the next, so
+    two runs' seconds per epoch cannot say which model's step is faster; this can. Each model
+    is compiled as ``training.fit_translation`` compiles it (Adam with gradient clipping, the
+    cross-entropy of the real target words), so a step costs what it costs in training.
+
+    Args:
+        makers: ``{name: function returning a new, untrained model}``.
+        batch: a ``data.TranslationBatch``.
+        batch_size, repeats, run_eagerly: the batch's rows, the timed rounds, ``compile``'s.
+
+    Returns:
+        ``{name: median seconds per step}``.
+    """
+    models = {}
+    for name, make in makers.items():
+        models[name] = make()
+        models[name].compile(optimizer=keras.optimizers.Adam(3e-3, clipnorm=1.0),
+                             loss=keras.losses.SparseCategoricalCrossentropy(
+                                 from_logits=True, ignore_class=0), run_eagerly=run_eagerly)
+    rows = slice(0, batch_size)
+    return interleaved_step_seconds(models, (batch.source_ids[rows],
+                                             batch.decoder_input_ids[rows]),
+                                    batch.target_ids[rows], repeats=repeats)
+
+
 def training_step_seconds(layer_output, batch, length, width, repeats=5, seed=0):
     """Median seconds of one training step (forward pass, backward pass, Adam update) of a model
     whose output is ``layer_output(inputs)`` for inputs ``(batch, length, width)`` under MSE.

@@ -74,3 +74,25 @@ def test_interleaved_step_seconds_times_every_model():
     seconds = timing.interleaved_step_seconds({"small": small, "large": large}, x,
                                               np.zeros((16, 1), "float32"), repeats=5)
     assert set(seconds) == {"small", "large"} and all(s > 0 for s in seconds.values())
+
+
+def test_translation_step_seconds_compiles_and_times_fresh_models():
+    from seqkeras.data import WordVocabulary, encode_pairs
+    from seqkeras.models import Seq2Seq
+
+    pairs = [("das haus ist alt", "the house is old"), ("der hund", "the dog")] * 4
+    source = WordVocabulary([s for s, _ in pairs], min_count=1)
+    target = WordVocabulary([t for _, t in pairs], min_count=1)
+    batch = encode_pairs(pairs, source, target, max_length=6)
+    made = []
+
+    def maker(layers):
+        def make():
+            made.append(Seq2Seq(len(source), len(target), 4, 8, num_layers=layers))
+            return made[-1]
+        return make
+
+    seconds = timing.translation_step_seconds({1: maker(1), 2: maker(2)}, batch, batch_size=4,
+                                              repeats=2, run_eagerly=True)
+    assert set(seconds) == {1, 2} and all(s > 0 for s in seconds.values())
+    assert all(model.compiled and model.optimizer.iterations.numpy() == 4 for model in made)

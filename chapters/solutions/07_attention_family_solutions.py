@@ -165,18 +165,11 @@ feeding = fit(attention_model(BahdanauAttention(ATTENTION_UNITS),
               verbose=2)
 feeding_bleu = test_bleu(feeding.model)
 
-timed = {}
-for name, make in {"without": AttentionSeq2Seq, "with input feeding":
-                   InputFeedingAttentionSeq2Seq}.items():
-    timed[name] = attention_model(BahdanauAttention(ATTENTION_UNITS), make)
-    timed[name].compile(optimizer=keras.optimizers.Adam(3e-3, clipnorm=1.0),
-                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True,
-                                                                        ignore_class=0),
-                        run_eagerly=RUN_EAGERLY)
-rows = slice(0, BATCH_SIZE)
-step = timing.interleaved_step_seconds(
-    timed, (train.source_ids[rows], train.decoder_input_ids[rows]), train.target_ids[rows],
-    repeats=3 if FAST else 10)
+step = timing.translation_step_seconds(
+    {"without": lambda: attention_model(BahdanauAttention(ATTENTION_UNITS)),
+     "with input feeding": lambda: attention_model(BahdanauAttention(ATTENTION_UNITS),
+                                                   InputFeedingAttentionSeq2Seq)},
+    train, BATCH_SIZE, repeats=3 if FAST else 10, run_eagerly=RUN_EAGERLY)
 feeding_rows = [
     {"decoder": name, "parameters": run.model.count_params(),
      "best val loss": min(run.history["val_loss"]), "ms per step": 1e3 * step[name],
