@@ -39,18 +39,24 @@ def chapter_table(syllabus: dict) -> str:
     return "\n".join(rows)
 
 
+def _results_cell(results: dict) -> str:
+    """One table cell listing the results; a "|" in a name (e.g. "mean |c_t|") is escaped so
+    that it does not end the cell."""
+    return "<br>".join(f"{k}: {_value(v)}" for k, v in results.items()).replace("|", r"\|")
+
+
 def results_table(syllabus: dict) -> str:
     rows = ["| # | Key results (full mode) | Full run | Fast run |", "|---|---|---|---|"]
     for c in syllabus["chapters"]:
         if not c.get("results"):
             continue
-        results = "<br>".join(f"{k}: {_value(v)}" for k, v in c["results"].items())
+        results = _results_cell(c["results"])
         runs = c.get("runs", {})
         rows.append(f"| {c['number']} | {results} | {_seconds(runs.get('full'))} | "
                     f"{_seconds(runs.get('fast'))} |")
         solved = syl.solutions(c)
         if solved["results"]:
-            results = "<br>".join(f"{k}: {_value(v)}" for k, v in solved["results"].items())
+            results = _results_cell(solved["results"])
             rows.append(f"| {c['number']}s | solutions: {results} | "
                         f"{_seconds(solved['runs'].get('full'))} | "
                         f"{_seconds(solved['runs'].get('fast'))} |")

@@ -141,3 +141,11 @@ def test_files_named_in_the_code_exist():
             if not any(c.exists() for c in candidates):
                 missing.append(f"{path.relative_to(ROOT)}: {name}")
     assert not missing, missing
+
+
+def test_results_table_escapes_pipes_in_result_names():
+    chapter = {"number": "02", "notebook": "02_lstm", "title": "LSTM",
+               "results": {"mean |c_t|, LSTM": 23.41}, "runs": {}}
+    row = readme.results_table({"chapters": [chapter]}).splitlines()[-1]
+    assert "mean \\|c_t\\|, LSTM: 23.41" in row
+    assert row.replace("\\|", "").count("|") == 5  # four cells
