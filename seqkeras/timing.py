@@ -67,12 +67,13 @@ def translation_step_seconds(makers, batch, batch_size=64, repeats=10, run_eager
     Returns:
         ``{name: median seconds per step}``.
     """
+    from seqkeras.training import translation_loss
+
     models = {}
     for name, make in makers.items():
         models[name] = make()
         models[name].compile(optimizer=keras.optimizers.Adam(3e-3, clipnorm=1.0),
-                             loss=keras.losses.SparseCategoricalCrossentropy(
-                                 from_logits=True, ignore_class=0), run_eagerly=run_eagerly)
+                             loss=translation_loss(), run_eagerly=run_eagerly)
     rows = slice(0, batch_size)
     return interleaved_step_seconds(models, (batch.source_ids[rows],
                                              batch.decoder_input_ids[rows]),

@@ -121,11 +121,19 @@ def fit_translation(model, train, validation, epochs, batch_size=64, learning_ra
     Adam(learning_rate, clipnorm=1), e.g. to use ``schedules.TransformerSchedule``;
     ``run_eagerly`` and ``callbacks`` (e.g. ``TimeBudget``) are ``fit``'s.
     """
-    loss = (SmoothedCrossEntropy(label_smoothing) if label_smoothing
-            else keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
     return fit(model, train.inputs, train.target_ids, (validation.inputs, validation.target_ids),
-               epochs, loss, batch_size=batch_size, learning_rate=learning_rate, verbose=verbose,
-               optimizer=optimizer, run_eagerly=run_eagerly, callbacks=callbacks)
+               epochs, translation_loss(label_smoothing), batch_size=batch_size,
+               learning_rate=learning_rate, verbose=verbose, optimizer=optimizer,
+               run_eagerly=run_eagerly, callbacks=callbacks)
+
+
+def translation_loss(label_smoothing=0.0):
+    """``fit_translation``'s loss: the cross-entropy of each next target word over the real
+    (non-padding, id 0) positions, label-smoothed by ``losses.SmoothedCrossEntropy`` when
+    ``label_smoothing`` > 0."""
+    if label_smoothing:
+        return SmoothedCrossEntropy(label_smoothing)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
 
 
 def fit_pretraining(model, batches, epochs, validation=None, verbose=2) -> TrainingRun:

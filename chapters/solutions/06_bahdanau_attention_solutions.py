@@ -188,7 +188,7 @@ print("ms per training step, timed side by side:",
 # %% [markdown]
 # **Answer: fewer weights, a faster step, and BLEU within seed noise.** The dot score has no
 # weights, so the model loses the additive score's 16,448 ($W_a$, $U_a$, $v_a$): 866,448
-# parameters against 882,896, 1.9% fewer. Timed side by side, the additive score's training
+# parameters against 882,896. Timed side by side, the additive score's training
 # step takes 1.13 times the dot score's (60.8 against 53.8 ms). After 12 epochs the two are
 # level on validation loss (3.171 against 3.188); the dot model scored 6.92 BLEU against 6.04
 # and agreed with Model 1 more often (0.242 against 0.179), but exercise 5 shows that the seed
@@ -274,7 +274,7 @@ plt.show()
 
 
 # %% [markdown]
-# **Answer: yes, by a factor of 3.6.** In the quarter of the rows where the attention is most
+# **Answer: yes, clearly.** In the quarter of the rows where the attention is most
 # confident (entropy 0.02-1.28 nats, most of the weight on one or two French words) its argmax is
 # Model 1's word 31.0% of the time; in the least confident quarter (2.43-3.50 nats, about as
 # flat as a uniform spread over 11-33 words) 8.5%, with 18.3% and 13.9% between. An attention
@@ -320,7 +320,7 @@ print(summary({name: results[name] for name in ("Bahdanau (chapter 6)", "query s
 # against 12.0%). $s_{i-1}$ has not read the word just written, so it knows less about where
 # the translation stands in the source; Bahdanau et al.'s decoder makes up for it by feeding
 # $c_i$ and $y_{i-1}$ into the next state, which the shift alone does not. Both gaps are
-# within the seed noise of exercise 5 (the agreement gap, 0.072, is close to its standard
+# within the seed noise of exercise 5 (0.107 against 0.179 is a gap close to its standard
 # deviation of 0.085), so this one run suggests that the shifted query aligns worse; it does not
 # show it.
 
@@ -359,27 +359,27 @@ print(f"test BLEU {seed_bleu.mean():.2f} +- {seed_bleu.std(ddof=1):.2f}, agreeme
       f"{seed_agreement.mean():.3f} +- {seed_agreement.std(ddof=1):.3f} over {len(SEEDS)} seeds")
 
 # %% [markdown]
-# **Answer: a lot, and one seed in three collapsed.** Over three seeds the same model scored
-# 6.04, 8.79 and 3.86 BLEU (6.23 +- 2.47) and agreed with Model 1 on 17.9%, 26.0% and 9.0% of
-# the words. Seed 2 is the collapse: in 49.7% of the test verses one French position takes the
-# argmax of more than half of the English words (1.8% and 0.3% for the other seeds), its
-# validation loss stopped falling at 3.43 (3.03-3.19 for the others), and its BLEU is the
-# lowest. Whether and when attention starts to align is a matter of luck at this budget, so
-# every single-seed difference in exercises 1, 2 and 4 smaller than about 2.5 BLEU points
-# and 0.085 agreement is noise. Chapter 6 trains on 2.3 times as many verses of up to 30
-# tokens for 7 epochs, where its one run aligned on 38.9% of the words.
+# **Answer: a lot, and one seed in three collapsed.** Over three seeds the same model scored 6.04,
+# 8.79 and 3.86 BLEU (6.23 +- 2.47) and agreed with Model 1 on 17.9%, 26.0% and 9.0% of the words.
+# Seed 2 is the collapse: in 49.7% of the test verses one French position takes the argmax of more
+# than half of the English words (1.8% and 0.3% for the other seeds), its validation loss stopped
+# falling at 3.43 (3.03-3.19 for the others), and its BLEU is the lowest. Whether and when
+# attention starts to align is a matter of luck at this budget, so every single-seed difference in
+# exercises 1, 2 and 4 smaller than about 2.5 BLEU points and 0.085 agreement is noise. Chapter 6
+# trains on all 15,335 verses of up to 30 tokens for 7 epochs, where its one run aligned on 38.9%
+# of the words.
 
 # %% [markdown]
 # ## What the run shows
 #
-# The full run took 721.5 s on the 2-core CPU; the numbers above are the ones it printed.
-# The laboratory models learn to align (agreement with Model 1 of 9-26% against 4.1% for a
-# random French word; chapter 6's full model: 38.9%), and one clear effect survives the seed
-# noise: confident attention rows are right 3.6 times as often as flat ones. The seeds
-# themselves are the other lesson: one of three collapsed onto a single French position,
-# and the spread they cause (2.5 BLEU points) is larger than the differences between the
-# score functions, encoders and queries of exercises 1, 2 and 4. Comparing attention variants
-# takes several seeds each, or a budget where every seed has finished learning to align.
+# The full run took 721.5 s on the 2-core CPU; the numbers above are the ones it printed. The
+# laboratory models learn to align (agreement with Model 1 of 9-26% against 4.1% for a random
+# French word; chapter 6's full model: 38.9%), and one clear effect survives the seed noise:
+# confident attention rows are right far more often than flat ones (31.0% against 8.5%). The seeds
+# themselves are the other lesson: one of three collapsed onto a single French position, and the
+# spread they cause (2.5 BLEU points) is larger than the differences between the score functions,
+# encoders and queries of exercises 1, 2 and 4. Comparing attention variants takes several seeds
+# each, or a budget where every seed has finished learning to align.
 
 # %%
 publish_results("06_bahdanau_attention_solutions", {

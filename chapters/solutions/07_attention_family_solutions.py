@@ -186,15 +186,15 @@ plt.show()
 
 # %% [markdown]
 # **Answer: 1.55 times the time per step, and no better after the same 12 epochs.** The loop over
-# target positions makes a training step take 82.6 ms against 53.3 ms (timed side by side), and the
-# wider decoder input adds 65,536 weights (948,432 parameters against 882,896). After 12 epochs from
-# scratch, as many as the common start had, the input-feeding model is behind: best validation loss
-# 3.262 against 3.090, test BLEU 6.82 against 7.30. Luong et al. report that input feeding improved
-# BLEU on WMT, after training to convergence; here, in a budget where these models are still
-# learning to align (chapter 6's solutions: about 7 epochs before they start), the extra input is
-# one more thing to learn, and a step that cannot run all positions at once is half again as slow.
-# With one seed, and seeds moving this model's BLEU by about 2.5 points (chapter 6's solutions), the
-# BLEU gap itself is not evidence either way.
+# target positions makes a training step take 82.6 ms against 53.3 ms (timed side by side), and
+# the wider decoder input adds weights (948,432 parameters against 882,896). After 12 epochs from
+# scratch, as many as the common start had, the input-feeding model is behind: best validation
+# loss 3.262 against 3.090, test BLEU 6.82 against 7.30. Luong et al. report that input feeding
+# improved BLEU on WMT, after training to convergence; here, in a budget where these models are
+# still learning to align (chapter 6's solutions: about 7 epochs before they start), the extra
+# input is one more thing to learn, and a step that cannot run all positions at once is half again
+# as slow. With one seed, and seeds moving this model's BLEU by about 2.5 points (chapter 6's
+# solutions), the BLEU gap itself is not evidence either way.
 
 # %% [markdown]
 # ## Exercise 2

@@ -227,16 +227,15 @@ print(format_table(albert_rows, float_format=".4f"))
 
 # %% [markdown]
 # **Answer: factorising the embedding costs more per parameter saved.** Sharing the two blocks
-# saves 198,272 parameters and cost 0.0031 masked-LM accuracy (0.1055 against 0.1086),
-# 0.0016 per 100,000 parameters saved; factorising the embedding into E = 64 saves 270,464
-# and cost 0.0145 (0.0941), 0.0054 per 100,000, more than three times as much per
-# parameter. Together (ALBERT) they save 468,736 parameters, 48% of the encoder, for 0.0150
-# (0.0936). Sharing removes a fifth of the encoder (its second block) and barely changes this
-# early masked LM; factorising removes 28% from the WordPiece embeddings, and squeezing every
-# WordPiece through 64 numbers is what a masked LM that still leans on word identity feels
-# first. Lan et al. found the factorisation nearly free at ALBERT-base's size when the layers
-# are shared (their table 3) and sharing the costlier of the two (table 4); at 2 layers and
-# 282 steps the order is the other way round.
+# saves 198,272 parameters and cost 0.0031 masked-LM accuracy (0.1055 against 0.1086), 0.0016 per
+# 100,000 parameters saved; factorising the embedding into E = 64 saves 270,464 and cost 0.0145
+# (0.0941), 0.0054 per 100,000, more per parameter. Together (ALBERT) they save 468,736 of the
+# encoder's 970,624 parameters, for 0.0150 (0.0936). Sharing removes the second block and barely
+# changes this early masked LM; factorising shrinks the WordPiece embeddings, and squeezing every
+# WordPiece through 64 numbers is what a masked LM that still leans on word identity feels first.
+# Lan et al. found the factorisation nearly free at ALBERT-base's size when the layers are shared
+# (their table 3) and sharing the costlier of the two (table 4); at 2 layers and 282 steps the
+# order is the other way round.
 
 # %% [markdown]
 # ## Exercise 3
