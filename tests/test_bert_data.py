@@ -171,6 +171,24 @@ def test_sentence_order_pairs():
         data.sentence_order_pairs([["one"]], np.random.default_rng(0))
 
 
+def test_sentence_order_pairs_cut_at_word():
+    documents = [["w0 w1 w2 w3", "w4 w5 w6 w7 w8 w9"], ["x0 x1 x2", "x3", "x4 x5"]]
+    first, second, in_order = data.sentence_order_pairs(documents, np.random.default_rng(1),
+                                                        cut_at_word=True)
+    assert len(first) == 1 + 2
+    for a, b, label in zip(first, second, in_order, strict=True):
+        before, after = (a, b) if label else (b, a)
+        words = f"{before} {after}".split()
+        # the text read in order is the two sentences joined; the cut is in the middle half
+        assert words in ([f"w{i}" for i in range(10)], [f"x{i}" for i in range(4)],
+                         ["x3", "x4", "x5"])
+        assert len(words) // 4 <= len(before.split()) <= len(words) - len(words) // 4
+        assert before and after
+    swaps = data.sentence_order_pairs([[f"a{i} b{i} c{i}" for i in range(400)]],
+                                      np.random.default_rng(2), cut_at_word=True)[2]
+    assert 0.4 < swaps.mean() < 0.6
+
+
 def test_verse_divisions_are_real_labels_on_the_fixed_split():
     train, test = data.verse_divisions("train"), data.verse_divisions("test")
     assert train.class_names == ("law", "history", "poetry", "prophets", "gospels and acts",
