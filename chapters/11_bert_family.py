@@ -286,6 +286,7 @@ hub_albert = keras_hub.models.AlbertBackbone(
 print(f"keras_hub AlbertBackbone, same configuration: {hub_albert.count_params():,} parameters")
 assert hub_albert.count_params() == counted["ALBERT"]
 
+
 # %%
 def last_character_rule(pairs_of_split):
     """Accuracy of guessing "in order" exactly when B ends with . ? ! : or ;."""
@@ -590,9 +591,9 @@ print(f"(one block holds {block:,} of the teacher's {encoders['BERT'].count_para
 # %% [markdown]
 # ## What the run shows
 #
-# The numbers are those this notebook printed in its full run (2-core CPU, 2,147 s in all).
+# The numbers are those this notebook printed in its full run (2-core CPU, 2,387 s in all).
 # Every model had the same budget: 26,856 verse pairs x 5 epochs = 2,100 steps of 64 pairs at
-# chapter 9's shape (H = 128, 2 layers, 64 WordPieces), 311-415 s of pretraining each. A first
+# chapter 9's shape (H = 128, 2 layers, 64 WordPieces), 338-418 s of pretraining each. A first
 # version of this chapter gave each model 279 steps at H = 64, about a minute: then no
 # pretraining helped at all (every encoder fine-tuned to 0.20-0.32 against 0.334 without
 # pretraining) and both pair heads stayed at chance. The budget decides everything below.
@@ -605,7 +606,7 @@ print(f"(one block holds {block:,} of the teacher's {encoders['BERT'].count_para
 #   0.489-0.528), so the order among the pretrained five is within what the seeds move; the gap
 #   to no pretraining is not. Before fine-tuning, the untrained encoder hands the classifier the
 #   same pooled `[CLS]` vector for every verse (mean cosine 1.000); pretrained, they differ
-#   (0.16-0.87).
+#   (0.62-0.87).
 # - **RoBERTa** (Liu et al. 2019: dynamic masking "comparable or slightly better" than static,
 #   their table 1; dropping NSP matched or improved the downstream scores, table 2). Here dynamic
 #   masks asked the model for 54.9% of the training tokens over the 5 epochs against 14.7% for
@@ -616,34 +617,41 @@ print(f"(one block holds {block:,} of the teacher's {encoders['BERT'].count_para
 #   pays for it in accuracy at the same width). The formula gives 501,888 parameters for
 #   ALBERT's encoder (E = 64, one shared block) against 970,624 for BERT's at H = 128, and
 #   `count_params()` and KerasHub's `AlbertBackbone` agree to the parameter: **48% fewer**. It
-#   paid in the masked LM (0.193, the lowest) but still fine-tuned to 0.482, level with BERT's
-#   0.466 within the restarts' spread; its pooled vectors were the most varied (cosine 0.163).
+#   paid in the masked LM (0.161, the lowest; part of its small capacity also went to SOP,
+#   below) but still fine-tuned to 0.482, level with BERT's 0.466 within the restarts' spread.
 # - **NSP against SOP** (ALBERT's table 5: a model trained on NSP scores 52.0% on SOP, one
 #   trained on SOP 78.9% on NSP and 86.5% on SOP). BERT's NSP head learned its task, **0.672**
 #   on held-out NSP pairs (its loss fell from 0.694 to 0.536), and is at chance on SOP pairs
-#   (0.516), as in the paper: NSP can be answered by topic, which says nothing about order.
-#   **ALBERT's SOP head learned nothing**: 0.504 on SOP pairs, its loss at ln 2 = 0.693 in every
-#   epoch, and 0.486 on NSP pairs. So the other half of table 5 (SOP also solves NSP) does not
-#   appear here. Two consecutive verses share their topic by construction, and a verse rarely
-#   says which of two comes first. The one surface cue checked outside this notebook, whether a
-#   verse ends its sentence ('.', '?', '!') while the other does not, orders 51% of 4,000
-#   training pairs correctly where it applies (35% of them). ALBERT's paper learned SOP with
-#   ALBERT-base (12M parameters, 24 times this one), 125,000 steps of 4,096 segments of up to
-#   512 tokens.
+#   (0.481), as in the paper: NSP can be answered by topic, which says nothing about order.
+#   **ALBERT's SOP head learned its task too, 0.716** on held-out SOP pairs, but late: its loss
+#   stayed at ln 2 = 0.693 for four epochs (0.6941, 0.6934, 0.6932, 0.6918) and fell to 0.630
+#   only in the fifth, so a shorter budget or another seed may leave it at chance. It scores
+#   0.528 on NSP pairs, so the other half of table 5 (SOP also solves NSP, 78.9%) does not
+#   appear. Both follow from where the order shows. Cut at the verse boundary, as an earlier
+#   full run of this chapter did, SOP gave nothing to learn at this scale: ALBERT's head stayed
+#   at 0.504 with its loss at ln 2 in every epoch, and the last-character rule above orders
+#   0.492 of such pairs. Cut at a word, the same rule orders 0.942: the order shows in where
+#   the verses start and end. The head learned part of that local cue (0.716, below the rule),
+#   and NSP pairs, two whole verses either way, do not have it, which is why it does not carry
+#   over to NSP. ALBERT's paper learned SOP with ALBERT-base (12M parameters, 24 times this
+#   one), 125,000 steps of 4,096 segments of up to 512 tokens, where coherence across many
+#   sentences is there to learn.
 # - **SpanBERT** (Joshi et al. 2019: 94.6 and 88.7 F1 on SQuAD 1.1 and 2.0, ahead of BERT,
 #   from span masking and the span-boundary objective). It learned both objectives (MLM loss
 #   3.81 -> 3.29, SBO 3.76 -> 3.18) and fine-tuned highest of all, **0.556**, though it fills
 #   token-masked blanks worse than BERT (0.216): it was trained to predict whole spans, and the
-#   yardstick masks single WordPieces. It costs the most to pretrain (415 s; its spans are drawn
-#   in Python every epoch). Its fine-tuned encoder is the same network as BERT's (970,624
-#   parameters; the span-boundary head is left behind), so its 47.2 ms a batch against BERT's
-#   32.4 is this machine's timing noise (a median of 10 passes), not the model.
+#   yardstick masks single WordPieces. Its pretraining took 418 s, as long as RoBERTa's (418 s)
+#   and BERT's (411 s), though its spans are drawn in Python every epoch. Its fine-tuned encoder
+#   is the same network as BERT's (970,624 parameters; the span-boundary head is left behind),
+#   so its 35.3 ms a batch against BERT's 37.4 is this machine's timing noise (a median of 10
+#   passes), not the model.
 # - **DistilBERT** (Sanh et al. 2019: "40% smaller, 60% faster, retains 97%" of BERT's GLUE
 #   score). The 1-layer student of the 2-layer BERT above is **20% smaller** (772,352
 #   parameters: the embeddings, which it keeps, are most of a model this small; one block is
-#   198,272 parameters), **85% faster** at inference (17.6 against 32.4 ms per batch of 64), and
-#   **retains 108%** of its teacher's fine-tuned accuracy (0.502 against 0.466). It beat its
-#   teacher because it had its teacher's 5 epochs *and* 5 of its own (masked-LM accuracy 0.329
+#   198,272 parameters), **35% faster** at inference (27.7 against 37.4 ms per batch of 64; an
+#   earlier render of the same code measured 17.6 against 32.4, so this machine's timings move
+#   by that much), and **retains 108%** of its teacher's fine-tuned accuracy (0.502 against
+#   0.466). It beat its teacher because it had its teacher's 5 epochs *and* 5 of its own (masked-LM accuracy 0.329
 #   against 0.299), not because distillation adds knowledge.
 
 # %% [markdown]
@@ -652,8 +660,7 @@ print(f"(one block holds {block:,} of the teacher's {encoders['BERT'].count_para
 # Always: the parameter formulas equal `count_params()`, and KerasHub's `AlbertBackbone` has
 # ALBERT's count. Full mode: every pretrained encoder fine-tunes above the same encoder without
 # pretraining; BERT's NSP head and ALBERT's SOP head each score above 0.6 on their own held-out
-# pairs; ALBERT has fewer
-# parameters than BERT at the same hidden size; DistilBERT is faster at inference than its
+# pairs; ALBERT has fewer parameters than BERT at the same hidden size; DistilBERT is faster at inference than its
 # teacher and keeps at least 90% of its fine-tuned accuracy, with the teacher itself above no
 # pretraining; dynamic masks cover more tokens than static ones.
 
