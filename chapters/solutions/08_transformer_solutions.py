@@ -97,8 +97,7 @@ print(f"{len(train):,} training verses (<= {MAX_TOKENS} tokens), "
       f"{len(validation):,} validation, {len(test):,} test (<= {MAX_TEST_TOKENS}); vocabulary "
       f"{len(french):,} French, {len(english):,} English")
 
-plain_cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True,
-                                                                 ignore_class=0)
+plain_cross_entropy = training.translation_loss()  # fit_translation's, unsmoothed
 
 
 def validation_cross_entropy(model):
@@ -370,20 +369,21 @@ plt.show()
 
 # %% [markdown]
 # **Answer: the wider the layer, the later the curves cross.** At width 64 the encoder block's
-# step is faster than the GRU's from 16 to 512 tokens (1.11-2.42 times) and slower at 1,024
-# (0.66): interpolated, they cross near n = 587. At width 256 the block is faster at every
-# length measured (1.05-1.44 times, 1.05 at 1,024 tokens), so the crossing lies beyond 1,024.
-# That is the direction Table 1 of the paper predicts: self-attention costs $O(n^2 d)$ and
-# recurrence $O(n d^2)$, so the quadratic term overtakes later when $d$ is larger. The
-# crossings come much later than $n \approx d$, because on a 2-core CPU the GRU also pays for
-# running its $n$ steps one after another. These ratios are noisy: a first run of this
-# notebook, same code, measured 0.75 at width 256 and 1,024 tokens, where this one measured
-# 1.05; only ratios far from 1 are safe to read.
+# step is faster than the GRU's from 16 to 256 tokens (1.11-1.49 times), level at 512 (0.98)
+# and slower at 1,024 (0.45): interpolated, they cross near n = 492. At width 256 the block is
+# faster up to 512 tokens (1.03-1.35 times) and slower at 1,024 (0.88): they cross near
+# n = 716. That is the direction Table 1 of the paper predicts: self-attention costs
+# $O(n^2 d)$ and recurrence $O(n d^2)$, so the quadratic term overtakes later when $d$ is
+# larger. The crossings come much later than $n \approx d$, because on a 2-core CPU the GRU also
+# pays for running its $n$ steps one after another. These ratios are noisy: earlier runs of
+# this notebook, same code, measured 0.75 and 1.05 at width 256 and 1,024 tokens, where this
+# one measured 0.88, and put the width-64 crossing near 587; only ratios far from 1 are safe to
+# read.
 
 # %% [markdown]
 # ## What the run shows
 #
-# The full run took 741.4 s on the 2-core CPU; the numbers above are the ones it printed.
+# The full run took 741.3 s on the 2-core CPU; the numbers above are the ones it printed.
 # Of chapter 8's recipe, warm-up is what decides whether training works at all (without it
 # neither layer-norm order learned), positions are what let the model translate word order, and
 # the number of heads and label smoothing move BLEU by less than a seed does. Self-attention's
