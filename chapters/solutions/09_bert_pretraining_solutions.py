@@ -124,11 +124,10 @@ def pretrain(name, masking, packed=None, labels=None, epochs=EPOCHS, dynamic=Tru
     return pretrainer, run
 
 
-def yardstick(masking, packed=None, labels=None):
+def yardstick(masking):
     """Held-out pairs masked once, so that every model fills the same blanks."""
-    return data.MaskedLMBatches(validation_packed if packed is None else packed, masking,
-                                BATCH_SIZE, dynamic=False, seed=99,
-                                targets={"nsp": validation_next if labels is None else labels})
+    return data.MaskedLMBatches(validation_packed, masking, BATCH_SIZE, dynamic=False, seed=99,
+                                targets={"nsp": validation_next})
 
 
 def pair_accuracy(pretrainer, packed, labels):
