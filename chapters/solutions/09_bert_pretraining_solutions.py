@@ -324,7 +324,7 @@ print(format_table(pair_rows, float_format=".3f"))
 # %% [markdown]
 # ## What the run shows
 #
-# The full run took 786.5 s on the 2-core CPU; the numbers above are the ones it printed. At a
+# The full run took 692.4 s on the 2-core CPU; the numbers above are the ones it printed. At a
 # budget of 2 epochs, masking more (40%) taught the masked LM more; `[MASK]`-only training cost
 # the model the identity of the tokens it sees (3.9% against 65.0%); static masks memorised
 # sooner; and next-sentence prediction learned topic, not continuity.
