@@ -617,8 +617,9 @@ print(f"(one block holds {block:,} of the teacher's {encoders['BERT'].count_para
 #   pays for it in accuracy at the same width). The formula gives 501,888 parameters for
 #   ALBERT's encoder (E = 64, one shared block) against 970,624 for BERT's at H = 128, and
 #   `count_params()` and KerasHub's `AlbertBackbone` agree to the parameter: **48% fewer**. It
-#   paid in the masked LM (0.161, the lowest; part of its small capacity also went to SOP,
-#   below) but still fine-tuned to 0.482, level with BERT's 0.466 within the restarts' spread.
+#   paid in the masked LM (0.161, the lowest; 0.193 in the earlier run whose SOP pairs were cut
+#   at the verse boundary, below) but still fine-tuned to 0.482, level with BERT's 0.466 within
+#   the restarts' spread.
 # - **NSP against SOP** (ALBERT's table 5: a model trained on NSP scores 52.0% on SOP, one
 #   trained on SOP 78.9% on NSP and 86.5% on SOP). BERT's NSP head learned its task, **0.672**
 #   on held-out NSP pairs (its loss fell from 0.694 to 0.536), and is at chance on SOP pairs
