@@ -89,9 +89,10 @@ TIMING_REPEATS = 1 if FAST else 10
 # ## The shared budget
 #
 # Every model reads the same consecutive verse pairs of the training chapters, packed into
-# 64 WordPieces (ALBERT's cut at a different place, see its section), for the same number of steps with the same optimizer. What differs is only what
-# each paper changed: the pairs' second segment (BERT's random next sentence, ALBERT's swapped
-# order, or simply the next verse), the masks, and the objectives.
+# 64 WordPieces (ALBERT's cut at a different place, see its section), for the same number of
+# steps with the same optimizer. What differs is only what each paper changed: the pairs'
+# second segment (BERT's random next sentence, ALBERT's swapped order, or simply the next
+# verse), the masks, and the objectives.
 #
 # All are scored on one yardstick: BERT's token masking of held-out verse pairs, drawn once,
 # so every model fills the same blanks.
@@ -241,16 +242,6 @@ roberta = pretrain("RoBERTa", BertPretrainer(new_encoder(), next_sentence=False)
 #   can be answered from the topic alone. SOP's B is the *next* sentence, in order or swapped,
 #   so only coherence tells them apart.
 #
-# **Where the cut falls.** Two whole verses in either order are hard to tell apart: a verse
-# rarely says which of two comes first, and an earlier full run of this chapter, which cut the
-# pairs at the verse boundary, left ALBERT's SOP head at chance (0.504, its loss at ln 2 in
-# every epoch). ALBERT's segments are spans of text, which BERT's data pipeline truncates at
-# random, not whole sentences. So here the two verses are joined and cut again at a random word
-# of their middle half (`sentence_order_pairs(..., cut_at_word=True)`): in order, A starts a
-# verse and B ends one; swapped, the text starts and ends mid-verse, and does not read on across
-# the cut. That is coherence too, but a local kind. How much of it a single character gives
-# away, on held-out pairs, before any model is trained:
-#
 # Counting every weight from the formulas (V WordPieces, P positions, S segments, I = 4H the
 # feed-forward size; each layer norm has 2 weights per unit):
 #
@@ -286,6 +277,19 @@ hub_albert = keras_hub.models.AlbertBackbone(
 print(f"keras_hub AlbertBackbone, same configuration: {hub_albert.count_params():,} parameters")
 assert hub_albert.count_params() == counted["ALBERT"]
 
+
+# %% [markdown]
+# **Where the cut falls.** Two whole verses in either order are hard to tell apart: a verse
+# rarely says which of two comes first, and an earlier full run of this chapter, which cut the
+# pairs at the verse boundary, left ALBERT's SOP head at chance (0.504, its loss at ln 2 in
+# every epoch). ALBERT builds its segments as BERT does, from whole sentences, and then trims
+# the longer segment one token at a time, from its front or its back at random, until the pair
+# fits (`truncate_seq_pair` in BERT's data code), so a segment need not start or end where a
+# sentence does. Here the two verses are joined and cut again at a random word of their middle
+# half (`sentence_order_pairs(..., cut_at_word=True)`): in order, A starts a verse and B ends
+# one; swapped, the text starts and ends mid-verse, and does not read on across the cut. That
+# is coherence too, but a local kind. How much of it a single character gives away, on
+# held-out pairs, before any model is trained:
 
 # %%
 def last_character_rule(pairs_of_split):
@@ -652,8 +656,8 @@ print(f"(one block holds {block:,} of the teacher's {encoders['BERT'].count_para
 #   198,272 parameters), **35% faster** at inference (27.7 against 37.4 ms per batch of 64; an
 #   earlier render of the same code measured 17.6 against 32.4, so this machine's timings move
 #   by that much), and **retains 108%** of its teacher's fine-tuned accuracy (0.502 against
-#   0.466). It beat its teacher because it had its teacher's 5 epochs *and* 5 of its own (masked-LM accuracy 0.329
-#   against 0.299), not because distillation adds knowledge.
+#   0.466). It beat its teacher because it had its teacher's 5 epochs *and* 5 of its own
+#   (masked-LM accuracy 0.329 against 0.299), not because distillation adds knowledge.
 
 # %% [markdown]
 # ## Checks
@@ -661,9 +665,9 @@ print(f"(one block holds {block:,} of the teacher's {encoders['BERT'].count_para
 # Always: the parameter formulas equal `count_params()`, and KerasHub's `AlbertBackbone` has
 # ALBERT's count. Full mode: every pretrained encoder fine-tunes above the same encoder without
 # pretraining; BERT's NSP head and ALBERT's SOP head each score above 0.6 on their own held-out
-# pairs; ALBERT has fewer parameters than BERT at the same hidden size; DistilBERT is faster at inference than its
-# teacher and keeps at least 90% of its fine-tuned accuracy, with the teacher itself above no
-# pretraining; dynamic masks cover more tokens than static ones.
+# pairs; ALBERT has fewer parameters than BERT at the same hidden size; DistilBERT is faster at
+# inference than its teacher and keeps at least 90% of its fine-tuned accuracy, with the teacher
+# itself above no pretraining; dynamic masks cover more tokens than static ones.
 
 # %%
 assert formula == counted and hub_albert.count_params() == counted["ALBERT"]

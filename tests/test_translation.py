@@ -7,7 +7,6 @@ import keras
 import numpy as np
 import pytest
 import sacrebleu
-from keras import ops
 
 from seqkeras import decoding, metrics
 from seqkeras.baselines import WordLexicon
@@ -240,8 +239,6 @@ def test_reverse_padded():
 MODELS = {
     "seq2seq": lambda: Seq2Seq(11, 13, embedding_dim=4, units=6, num_layers=2,
                                reverse_source=True, dropout=0.1),
-    "seq2seq, context every step": lambda: Seq2Seq(11, 13, embedding_dim=4, units=6,
-                                                   context_every_step=True, dropout=0.1),
     "bahdanau": lambda: AttentionSeq2Seq(11, 13, BahdanauAttention(5), embedding_dim=4, units=6),
     "location": lambda: AttentionSeq2Seq(11, 13, LuongAttention("location"), 4, 6),
     "local": lambda: AttentionSeq2Seq(11, 13, LocalAttention(1, score="concat", units=3), 4, 6),
@@ -333,22 +330,6 @@ def test_translate_greedy_and_beam(rng):
     assert all(b[1] >= g[1] - 1e-5 for g, b in zip(short_greedy, exhaustive, strict=True))
     texts = [text for text, _ in greedy + exhaustive]
     assert all("[UNK]" not in text and "[START]" not in text for text in texts)
-
-
-def test_context_every_step_feeds_the_fixed_vector_to_each_step_and_the_output(rng):
-    source, target = model_inputs(rng)
-    model = Seq2Seq(11, 13, embedding_dim=4, units=6, context_every_step=True)
-    model((source, target))
-    # Cho et al.: the decoder reads [y_i; c], the output layer [s_i; c]
-    assert tuple(model.decoder_layers[0].cell.kernel.shape) == (4 + 6, 4 * 6)
-    assert tuple(model.logits.kernel.shape) == (6 + 6, 13)
-    # the context is the last encoder layer's h: changing it changes every position's logits
-    encoded = model.encode(source)
-    moved = (*encoded[:-2], encoded[-2] + 1.0, encoded[-1])
-    before = ops.convert_to_numpy(model.decode(target, encoded))
-    after = ops.convert_to_numpy(model.decode(target, moved))
-    assert (np.abs(before - after).max(axis=-1) > 1e-4).all()
-    assert Seq2Seq.from_config(model.get_config()).context_every_step
 
 
 def test_model_argument_errors():

@@ -95,11 +95,12 @@ def sentence_order_pairs(documents, rng, swap_rate=0.5, cut_at_word=False):
         swap_rate: probability that a pair is swapped.
         cut_at_word: if True, the two sentences are joined and cut again at a random word of
             the middle half of their words, so A starts where a sentence starts and B ends where
-            one ends, but the cut between them falls inside the text. ALBERT's segments are
-            spans of text that BERT's data pipeline truncates at random, not whole sentences;
-            cut this way, the order shows in where sentences start and end and in whether the
-            text reads on across the cut, a local coherence a small model can learn. Chapter 11
-            measured none that it could learn at the verse boundary.
+            one ends, but the cut between them falls inside the text. (BERT's and ALBERT's data
+            code builds segments from whole sentences, then trims the longer one from its front
+            or back at random until the pair fits, so their segments need not end where a
+            sentence does.) Cut this way, the order shows in where sentences start and end and
+            in whether the text reads on across the cut, a local coherence a small model can
+            learn; chapter 11 measured none that it could learn at the verse boundary.
 
     Returns:
         ``(first, second, in_order)``: two lists of strings and an int32 array.
