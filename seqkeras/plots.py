@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -109,6 +111,11 @@ def plot_attention(weights, source_tokens, target_tokens, ax=None, title=None):
             Extra rows or columns (padding) are cut to the token lists' lengths.
         source_tokens: the source words (columns).
         target_tokens: the generated words (rows).
+        title: drawn above the heatmap, wrapped to lines of at most 60 characters so that a
+            whole reference sentence fits over a panel of a grid.
+
+    Returns:
+        The Axes.
     """
     weights = np.asarray(weights)[:len(target_tokens), :len(source_tokens)]
     ax = _axes(ax, figsize=(0.5 * len(source_tokens) + 2, 0.4 * len(target_tokens) + 1.5))
@@ -118,7 +125,7 @@ def plot_attention(weights, source_tokens, target_tokens, ax=None, title=None):
     ax.set_xlabel("source")
     ax.set_ylabel("output")
     if title:
-        ax.set_title(title)
+        ax.set_title(textwrap.fill(title, 60), fontsize=10)
     ax.figure.colorbar(image, ax=ax, fraction=0.04, label="attention weight")
     return ax
 

@@ -39,6 +39,18 @@ def test_plot_attention_heads_draws_one_panel_per_head(rng):
     matplotlib.pyplot.close("all")
 
 
+def test_plot_attention_cuts_padding_and_wraps_a_long_title(rng):
+    weights = rng.random((5, 7))
+    reference = "and he built his sanctuary like high palaces, like the earth which he hath " \
+                "established for ever."
+    ax = plots.plot_attention(weights, ["et", "il", "bâtit"], ["and", "he"], title=reference)
+    np.testing.assert_allclose(ax.get_images()[0].get_array(), weights[:2, :3])
+    lines = ax.get_title().split("\n")
+    assert len(lines) == 2 and max(map(len, lines)) <= 60
+    assert " ".join(lines) == reference
+    matplotlib.pyplot.close("all")
+
+
 def test_time_budget_stops_training_and_runs_are_saved_and_loaded(tmp_path):
     from seqkeras import training
 
