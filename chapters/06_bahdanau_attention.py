@@ -410,8 +410,8 @@ print(f"attention argmax = Model 1's Viterbi alignment on {agreement:.1%} of the
 #   attention past the lexicon, measured over these runs: the full vocabulary (17.96 greedy at
 #   4,000 words; the lexicon translates or copies any word, while the 4,000-word network may
 #   not write [UNK], so it wrote some other word in its place) and beam search (+2.09 here).
-#   Run-to-run noise is about one BLEU point: an earlier render of this same code, before a
-#   change to fast mode only, gave 18.75 greedy and 20.70 with beam search.
+#   Run-to-run noise is about one BLEU point: an earlier render of the same training code
+#   gave 18.75 greedy and 20.70 with beam search.
 # - **By length**, attention leads the fixed vector in every bucket: by 17.9 BLEU points on
 #   1-10 tokens, 18.4 on 11-20 and 17.2 on 21-30, then less and less past the training length,
 #   15.4, 13.5 and 10.8 on 51-60. The fixed vector is low everywhere (7.25 on 1-10 tokens,
@@ -428,8 +428,9 @@ print(f"attention argmax = Model 1's Viterbi alignment on {agreement:.1%} of the
 # - **Alignments.** With no alignment ever given, the attention's most weighted French word is
 #   the one IBM Model 1 aligns on **38.9%** of the English words of 1,015 test verses, against
 #   4.8% for a random source word. The first heatmap shows a reordering: *les lieux élevés*
-#   becomes "high places", "high" looking mostly at *élevés* and "places" at *lieux* (the
-#   weights are soft, about 0.5 and 0.35), after *sanctuaire* was written as "holy places".
+#   becomes "high places", the most weighted word of "high" being *élevés* and that of
+#   "places" *lieux* (the weights are soft: the heatmap's cells are grey, not black), after
+#   *sanctuaire* was written as "holy places".
 #   The others show near-diagonal alignments, names and nouns on their French words ("seed"
 #   on *postérité*, "esau" on *ésaü*, "daughter" on *fille*, "ishmael" on *ismaël*, "sister"
 #   on *soeur*, "adah" on *ada*), and failures of the kind the BLEU scores count: "these are
