@@ -233,3 +233,24 @@ def alignment_agreement(attention_weights, alignments) -> tuple[float, float]:
     if total == 0:
         raise ValueError("alignments hold no aligned target word")
     return hits / total, chance / total
+
+
+def swapped_neighbours(alignment) -> set[int]:
+    """Target positions i whose words i and i+1 translate source positions j+1 and j.
+
+    The two neighbouring target words come in the reverse of their source order, as French
+    noun-adjective becomes English adjective-noun ("les lieux élevés" -> "high places").
+
+    Args:
+        alignment: one source position (or None, unaligned) per target word, e.g. the argmax
+            of each row of attention weights, or ``baselines.WordLexicon.align``.
+
+    Returns:
+        The set of such i.
+
+    Example:
+        >>> sorted(swapped_neighbours([0, 2, 1, None, 3]))
+        [1]
+    """
+    return {i for i, (a, b) in enumerate(zip(alignment, alignment[1:], strict=False))
+            if a is not None and b is not None and a == b + 1}

@@ -411,6 +411,14 @@ def test_model1_viterbi_alignment_links_each_word_to_its_translation():
 
 
 @pytest.mark.backend_independent
+def test_swapped_neighbours_finds_pairs_in_reverse_source_order():
+    assert metrics.swapped_neighbours([0, 2, 1, None, 3]) == {1}
+    # a gap (3, 1), the same position twice, an unaligned word: no swap
+    assert metrics.swapped_neighbours([3, 1, 1, None, 0, 4, 5]) == set()
+    assert metrics.swapped_neighbours([np.int64(4), np.int64(3), 2]) == {0, 1}
+    assert metrics.swapped_neighbours([]) == set()
+
+
 def test_alignment_agreement_counts_argmax_hits_against_chance():
     weights = np.zeros((2, 3, 4))
     weights[0] = 0.1  # 4 real source words: a softmax gives each some weight
