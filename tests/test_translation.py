@@ -419,6 +419,7 @@ def test_swapped_neighbours_finds_pairs_in_reverse_source_order():
     assert metrics.swapped_neighbours([]) == set()
 
 
+@pytest.mark.backend_independent
 def test_alignment_agreement_counts_argmax_hits_against_chance():
     weights = np.zeros((2, 3, 4))
     weights[0] = 0.1  # 4 real source words: a softmax gives each some weight
