@@ -321,9 +321,8 @@ FUNCTION_WORDS = set("a an the of to in unto and or but that which who i me my t
 def swapped_words(alignment, words):
     """Positions i where words i and i+1, both content words, translate the French words j+1
     and j: the order flips between the languages."""
-    return {i for i, (a, b) in enumerate(zip(alignment, alignment[1:], strict=False))
-            if a is not None and b is not None and a == b + 1
-            and words[i].isalpha() and words[i + 1].isalpha()
+    return {i for i in metrics.swapped_neighbours(alignment)
+            if words[i].isalpha() and words[i + 1].isalpha()
             and not {words[i], words[i + 1]} & FUNCTION_WORDS}
 
 
@@ -387,9 +386,9 @@ print(f"attention argmax = Model 1's Viterbi alignment on {agreement:.1%} of the
 # %% [markdown]
 # ## What the run shows
 #
-# The numbers are those this notebook printed in its full run (2-core CPU, 1,274 s in all; the
-# fixed-vector model loaded from chapter 5's run, the attention model trained 7 epochs at 81 s
-# each, the IBM Model 1 lexicon fitted in 74 s, beam search over the 1,651 test verses 346 s).
+# The numbers are those this notebook printed in its full run (2-core CPU, 1,174 s in all; the
+# fixed-vector model loaded from chapter 5's run, the attention model trained 7 epochs at 77 s
+# each, the IBM Model 1 lexicon fitted in 63 s, beam search over the 1,651 test verses 322 s).
 #
 # - **Parity.** The additive score by hand agrees with `BahdanauAttention` to 1.8e-7, and the
 #   layer with Keras' `AdditiveAttention` exactly (0); padded positions get weight exactly 0.
