@@ -19,7 +19,7 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/seqkeras/seqkeras/blob/main/chapters/solutions/06_bahdanau_attention_solutions.ipynb)
 #
 # Worked answers to the five exercises at the end of chapter 6, each measured by the code below
-# it. Chapter 6's attention model trains for 7 epochs of about 100 s on a 2-core CPU; these
+# it. Chapter 6's attention model trains for 7 epochs of about 80 s on a 2-core CPU; these
 # exercises train six attention models, so they use a smaller laboratory version of chapter 6's
 # task that learns to align in under two minutes: the same French -> English verses, but only
 # those of at most `MAX_TOKENS` tokens, a model half chapter 6's width, and the 2,000 most
@@ -100,9 +100,7 @@ print(f"IBM Model 1 fitted in {time.perf_counter() - start:.1f} s")
 
 def crossing_words(alignment):
     """Target positions i, i+1 whose Model 1 positions are neighbours in swapped order."""
-    return {j for i in range(len(alignment) - 1) for j in (i, i + 1)
-            if alignment[i] is not None and alignment[i + 1] is not None
-            and alignment[i] == alignment[i + 1] + 1}
+    return {j for i in metrics.swapped_neighbours(alignment) for j in (i, i + 1)}
 
 
 crossing_alignments = [[a if i in crossing_words(alignment) else None
@@ -186,10 +184,11 @@ print("ms per training step, timed side by side:",
 
 
 # %% [markdown]
-# **Answer: fewer weights, a faster step, and BLEU within seed noise.** The dot score has no
+# **Answer: fewer weights, a step no slower, and BLEU within seed noise.** The dot score has no
 # weights, so the model loses the additive score's 16,448 ($W_a$, $U_a$, $v_a$): 866,448
-# parameters against 882,896. Timed side by side, the additive score's training
-# step takes 1.13 times the dot score's (60.8 against 53.8 ms). After 12 epochs the two are
+# parameters against 882,896. Timed side by side, the additive score's training step takes
+# 1.02 times the dot score's (47.9 against 47.2 ms; an earlier render measured 1.13): the
+# output softmax, not the score, is most of a step. After 12 epochs the two are
 # level on validation loss (3.171 against 3.188); the dot model scored 6.92 BLEU against 6.04
 # and agreed with Model 1 more often (0.242 against 0.179), but exercise 5 shows that the seed
 # alone moves this model's BLEU by 2.5 points and its agreement by 0.085, so one run of each
@@ -372,7 +371,7 @@ print(f"test BLEU {seed_bleu.mean():.2f} +- {seed_bleu.std(ddof=1):.2f}, agreeme
 # %% [markdown]
 # ## What the run shows
 #
-# The full run took 721.5 s on the 2-core CPU; the numbers above are the ones it printed. The
+# The full run took 674.4 s on the 2-core CPU; the numbers above are the ones it printed. The
 # laboratory models learn to align (agreement with Model 1 of 9-26% against 4.1% for a random
 # French word; chapter 6's full model: 38.9%), and one clear effect survives the seed noise:
 # confident attention rows are right far more often than flat ones (31.0% against 8.5%). The seeds
