@@ -192,7 +192,7 @@ print("largest weight outside the window:", float(ops.convert_to_numpy(local_wei
 #
 # Luong et al. trained each variant for 10-12 epochs on 4.5M sentence pairs. Seven attention
 # decoders trained from scratch do not fit in one chapter on two CPU cores: at chapter 6's size
-# an epoch takes about 70 s and one epoch is far from enough (the start trained below had a
+# an epoch takes about 75 s and one epoch is far from enough (the start trained below had a
 # validation loss of 5.17 after one epoch and 2.62 after eight). So every model here **starts
 # from an earlier chapter's trained network** and trains for the same one more epoch:
 #
