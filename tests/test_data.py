@@ -208,6 +208,22 @@ def test_load_translation_task_truncates_each_split_and_fits_the_lengths():
         data.load_translation_task(30, 20)
 
 
+def test_longer_training_verses_adds_longer_verses_in_the_same_vocabularies():
+    task = data.load_translation_task(12, 20, min_count=2, max_target_vocabulary=100)
+    longer = data.longer_training_verses(task, 20)
+    assert longer.source_ids.shape[1] == 21 and len(longer) > len(task.train)
+    assert set(zip(task.train.sources, task.train.references)) <= set(
+        zip(longer.sources, longer.references))
+    english_lengths = [len(data.tokenize(en)) for en in longer.references]
+    assert max(english_lengths) == 20  # one slot is [START] or [END]
+    row = longer.references.index(task.train.references[5])
+    np.testing.assert_array_equal(longer.target_ids[row, :13], task.train.target_ids[5])
+    assert longer.target_ids.max() < 100  # the task's capped English vocabulary
+    assert len(data.longer_training_verses(task, 20, max_pairs=7)) == 7
+    with pytest.raises(ValueError, match="at least the task's training length"):
+        data.longer_training_verses(task, 11)
+
+
 def test_no_test_verse_is_a_training_verse():
     task = data.load_translation_task(30, 60, max_target_vocabulary=300)
     test_verses = set(zip(task.test.sources, task.test.references, strict=True))

@@ -37,6 +37,7 @@ from seqkeras.data.translation import (
     detokenize,
     encode_pairs,
     load_translation_task,
+    longer_training_verses,
     tokenize,
 )
 from seqkeras.data.wordpiece import (
@@ -70,6 +71,7 @@ __all__ = [
     "detokenize",
     "encode_pairs",
     "load_translation_task",
+    "longer_training_verses",
     "tokenize",
     "verify_checksums",
     "DIVISIONS",

@@ -255,3 +255,38 @@ def load_translation_task(max_tokens: int = 30, max_test_tokens: int = 60, min_c
     encoded = {k: encode_pairs(v, source, target, limits[k] + 1) for k, v in splits.items()}
     return TranslationTask(source, target, encoded["train"], encoded["validation"],
                            encoded["test"], max_tokens + 1)
+
+
+def longer_training_verses(task: TranslationTask, max_tokens: int,
+                           max_pairs: int | None = None) -> TranslationBatch:
+    """The task's training verses of up to ``max_tokens`` English tokens, in its vocabularies.
+
+    Bahdanau et al. trained each model twice, on sentences of at most 30 words ("-30") and of
+    at most 50 ("-50"). This gives the second training set of a task built for the first: the
+    same training split, longer verses admitted, encoded with the task's vocabularies (built
+    from the shorter verses, so a model trained on the task keeps its embeddings and softmax;
+    words seen only in the longer verses become ``[UNK]``), padded to ``max_tokens + 1``.
+
+    Args:
+        task: a ``TranslationTask`` from ``load_translation_task``.
+        max_tokens: longest verse, in English tokens (French: one more), at least the task's.
+        max_pairs: keep only the first pairs (fast runs), or None.
+
+    Returns:
+        A ``TranslationBatch`` that holds every verse of ``task.train`` and the longer ones.
+
+    Example:
+
+    >>> task = load_translation_task(30, 60)
+    >>> train_50 = longer_training_verses(task, 50)
+    >>> len(task.train), len(train_50)
+    (15335, 25658)
+    """
+    from seqkeras.data.corpora import load_parallel_verses
+
+    arguments.positive_int("max_tokens", max_tokens)
+    if max_tokens + 1 < task.max_length:
+        raise ValueError(f"max_tokens ({max_tokens}) must be at least the task's training "
+                         f"length ({task.max_length - 1})")
+    pairs = [p for p in load_parallel_verses("train") if fits(p, max_tokens + 1)]
+    return encode_pairs(pairs[:max_pairs], task.source_vocab, task.target_vocab, max_tokens + 1)
