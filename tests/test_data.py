@@ -212,8 +212,8 @@ def test_longer_training_verses_adds_longer_verses_in_the_same_vocabularies():
     task = data.load_translation_task(12, 20, min_count=2, max_target_vocabulary=100)
     longer = data.longer_training_verses(task, 20)
     assert longer.source_ids.shape[1] == 21 and len(longer) > len(task.train)
-    assert set(zip(task.train.sources, task.train.references)) <= set(
-        zip(longer.sources, longer.references))
+    assert set(zip(task.train.sources, task.train.references, strict=True)) <= set(
+        zip(longer.sources, longer.references, strict=True))
     english_lengths = [len(data.tokenize(en)) for en in longer.references]
     assert max(english_lengths) == 20  # one slot is [START] or [END]
     row = longer.references.index(task.train.references[5])
