@@ -234,16 +234,13 @@ def load_translation_task(max_tokens: int = 30, max_test_tokens: int = 60, min_c
         A ``TranslationTask`` whose ``max_length`` is ``max_tokens + 1``, the training arrays'
         padded length (the target needs one slot for [START] or [END]).
     """
-    from seqkeras.data.corpora import load_parallel_verses
-
     for name, value in (("max_tokens", max_tokens), ("max_test_tokens", max_test_tokens)):
         arguments.positive_int(name, value)
     if max_test_tokens < max_tokens:
         raise ValueError(f"max_test_tokens ({max_test_tokens}) must be at least max_tokens "
                          f"({max_tokens})")
     limits = {"train": max_tokens, "validation": max_tokens, "test": max_test_tokens}
-    splits = {split: [p for p in load_parallel_verses(split) if fits(p, limit + 1)]
-              for split, limit in limits.items()}
+    splits = {split: _fitting_verses(split, limit) for split, limit in limits.items()}
     splits["train"] = splits["train"][:max_train_pairs]
     splits["validation"] = splits["validation"][:max_validation_pairs]
     if max_test_pairs is not None and max_test_pairs < len(splits["test"]):
@@ -282,11 +279,17 @@ def longer_training_verses(task: TranslationTask, max_tokens: int,
     >>> len(task.train), len(train_50)
     (15335, 25658)
     """
-    from seqkeras.data.corpora import load_parallel_verses
-
     arguments.positive_int("max_tokens", max_tokens)
     if max_tokens + 1 < task.max_length:
         raise ValueError(f"max_tokens ({max_tokens}) must be at least the task's training "
                          f"length ({task.max_length - 1})")
-    pairs = [p for p in load_parallel_verses("train") if fits(p, max_tokens + 1)]
-    return encode_pairs(pairs[:max_pairs], task.source_vocab, task.target_vocab, max_tokens + 1)
+    pairs = _fitting_verses("train", max_tokens)[:max_pairs]
+    return encode_pairs(pairs, task.source_vocab, task.target_vocab, max_tokens + 1)
+
+
+def _fitting_verses(split, max_tokens):
+    """The (French, English) verses of a Bible split with at most ``max_tokens`` English tokens
+    and ``max_tokens + 1`` French ones (``fits``)."""
+    from seqkeras.data.corpora import load_parallel_verses
+
+    return [pair for pair in load_parallel_verses(split) if fits(pair, max_tokens + 1)]
