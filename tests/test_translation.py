@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 import sacrebleu
+from keras import ops
 
 from seqkeras import decoding, metrics
 from seqkeras.baselines import WordLexicon
@@ -239,6 +240,8 @@ def test_reverse_padded():
 MODELS = {
     "seq2seq": lambda: Seq2Seq(11, 13, embedding_dim=4, units=6, num_layers=2,
                                reverse_source=True, dropout=0.1),
+    "seq2seq, context every step": lambda: Seq2Seq(11, 13, embedding_dim=4, units=6,
+                                                   context_every_step=True, dropout=0.1),
     "bahdanau": lambda: AttentionSeq2Seq(11, 13, BahdanauAttention(5), embedding_dim=4, units=6),
     "location": lambda: AttentionSeq2Seq(11, 13, LuongAttention("location"), 4, 6),
     "local": lambda: AttentionSeq2Seq(11, 13, LocalAttention(1, score="concat", units=3), 4, 6),
@@ -330,6 +333,29 @@ def test_translate_greedy_and_beam(rng):
     assert all(b[1] >= g[1] - 1e-5 for g, b in zip(short_greedy, exhaustive, strict=True))
     texts = [text for text, _ in greedy + exhaustive]
     assert all("[UNK]" not in text and "[START]" not in text for text in texts)
+
+
+def test_context_every_step_feeds_the_fixed_vector_to_each_step_and_the_output(rng):
+    source, target = model_inputs(rng)
+    model = Seq2Seq(11, 13, embedding_dim=4, units=6, context_every_step=True)
+    model((source, target))
+    # Cho et al.: the decoder reads [y_i; c], the output layer [s_i; c]
+    assert tuple(model.decoder_layers[0].cell.kernel.shape) == (4 + 6, 4 * 6)
+    assert tuple(model.logits.kernel.shape) == (6 + 6, 13)
+    # by hand: s_i = LSTM([y_i; c], s_{i-1}) from s_0 = (h_S, c_S), logits = [s_i; c] W_y + b_y
+    h_last, c_last = model.encode(source)
+    steps = target.shape[1]
+    context = ops.repeat(ops.expand_dims(h_last, 1), steps, axis=1)
+    states = model.decoder_layers[0](
+        ops.concatenate([model.target_embedding(target), context], axis=-1),
+        initial_state=[h_last, c_last])[0]
+    expected = model.logits(ops.concatenate([states, context], axis=-1))
+    np.testing.assert_allclose(ops.convert_to_numpy(model((source, target))),
+                               ops.convert_to_numpy(expected), atol=1e-5)
+    last = model.decode(target, (h_last, c_last), last_only=True)
+    np.testing.assert_allclose(ops.convert_to_numpy(last), ops.convert_to_numpy(expected[:, -1:]),
+                               atol=1e-5)
+    assert Seq2Seq.from_config(model.get_config()).context_every_step
 
 
 def test_model_argument_errors():

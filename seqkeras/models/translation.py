@@ -97,12 +97,23 @@ class Seq2Seq(EncoderDecoder):
     reads the source backwards (the paper's trick: the first source words end up close to the
     first target words they translate).
 
+    With ``context_every_step`` the fixed vector c = h_S of the last encoder layer also enters
+    every decoder step and the output, as in Cho et al.'s (2014) RNN encoder-decoder, the
+    "RNNencdec" baseline of Bahdanau et al.:
+
+        decoder:  s_i = LSTM(s_{i-1}, [y_i; c]),
+                  p(y_{i+1} | y_0..y_i, x) = softmax([s_i; c] W_y + b_y)
+
+    so the decoder need not carry the source in its own state as it writes.
+
     Args:
         source_vocab_size, target_vocab_size: vocabulary sizes (id 0 = padding).
         embedding_dim: size of the word embeddings.
         units: size of every LSTM layer's state.
         num_layers: LSTM layers in the encoder and in the decoder (the paper used 4).
         reverse_source: read the source backwards.
+        context_every_step: feed the fixed vector to every decoder step and to the output
+            layer (Cho et al. 2014), not only as the decoder's initial state.
         dropout: rate of the dropout on the embeddings and before the output layer (a small
             corpus needs it: Sennrich & Zhang 2019).
 
@@ -115,14 +126,18 @@ class Seq2Seq(EncoderDecoder):
     References:
         Sutskever, Vinyals & Le (2014), Sequence to sequence learning with neural networks,
         https://arxiv.org/abs/1409.3215
+        Cho et al. (2014), Learning phrase representations using RNN encoder-decoder for
+        statistical machine translation, https://arxiv.org/abs/1406.1078
     """
 
     def __init__(self, source_vocab_size, target_vocab_size, embedding_dim=128, units=256,
-                 num_layers=1, reverse_source=False, dropout=0.0, **kwargs):
+                 num_layers=1, reverse_source=False, dropout=0.0, context_every_step=False,
+                 **kwargs):
         super().__init__(source_vocab_size, target_vocab_size, embedding_dim, units, dropout,
                          **kwargs)
         self.num_layers = arguments.positive_int("num_layers", num_layers)
         self.reverse_source = arguments.boolean("reverse_source", reverse_source)
+        self.context_every_step = arguments.boolean("context_every_step", context_every_step)
         self.encoder_layers = [
             keras.layers.LSTM(units, return_sequences=True, return_state=True,
                               name=f"encoder_{k}") for k in range(num_layers)]
@@ -143,15 +158,22 @@ class Seq2Seq(EncoderDecoder):
 
     def decode(self, decoder_input_ids, encoded, last_only=False):
         y = self.dropout_layer(self.embed_target(decoder_input_ids))
+        if self.context_every_step:
+            # c, repeated along the target positions (broadcast against a zero of y's length)
+            context = ops.expand_dims(encoded[-2], 1) + ops.zeros_like(y[..., :1])
+            y = ops.concatenate([y, context], axis=-1)
         for k, layer in enumerate(self.decoder_layers):
             y, _, _ = layer(y, initial_state=list(encoded[2 * k:2 * k + 2]))
         if last_only:
             y = y[:, -1:]
+        if self.context_every_step:
+            y = ops.concatenate([y, context[:, :ops.shape(y)[1]]], axis=-1)
         return self.logits(self.dropout_layer(y))
 
     def get_config(self):
         return {**super().get_config(), "num_layers": self.num_layers,
-                "reverse_source": self.reverse_source}
+                "reverse_source": self.reverse_source,
+                "context_every_step": self.context_every_step}
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
