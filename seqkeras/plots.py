@@ -131,16 +131,20 @@ def plot_attention(weights, source_tokens, target_tokens, ax=None, title=None):
 
 
 def plot_bleu_by_length(rows, ax=None, title="Translation quality by source length"):
-    """One line per system of ``metrics.bleu_by_length``'s rows: BLEU against length bucket."""
+    """One line per system of ``metrics.bleu_by_length``'s rows: BLEU against length bucket.
+
+    The legend sits outside the axes, to the right, so that it never hides a line.
+    """
     ax = _axes(ax)
     buckets = [row["source tokens"] for row in rows]
     for name in [k for k in rows[0] if k not in ("source tokens", "sentences")]:
         ax.plot(buckets, [row[name] for row in rows], marker="o", label=name)
     ax.set_xlabel("source length (tokens)")
     ax.set_ylabel("test BLEU")
+    ax.set_ylim(bottom=0)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
 
 

@@ -1,4 +1,4 @@
-"""The timing helper and the attention-head plot."""
+"""The timing helper and the plots."""
 
 import keras
 import matplotlib
@@ -108,3 +108,15 @@ def test_translation_step_seconds_compiles_and_times_fresh_models():
                                               repeats=2, run_eagerly=True)
     assert set(seconds) == {1, 2} and all(s > 0 for s in seconds.values())
     assert all(model.compiled and model.optimizer.iterations.numpy() == 4 for model in made)
+
+
+def test_plot_bleu_by_length_draws_a_line_per_system_with_the_legend_outside():
+    rows = [{"source tokens": "1-10", "sentences": 3, "a": 20.0, "b": 5.0},
+            {"source tokens": "11-20", "sentences": 4, "a": 18.0, "b": 2.0}]
+    ax = plots.plot_bleu_by_length(rows)
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
+    assert list(ax.get_lines()[1].get_ydata()) == [5.0, 2.0]
+    assert ax.get_ylim()[0] == 0
+    legend_box = ax.get_legend().get_window_extent(ax.figure.canvas.get_renderer())
+    assert legend_box.x0 >= ax.get_window_extent().x1  # right of the axes, over no line
+    matplotlib.pyplot.close(ax.figure)
