@@ -194,11 +194,12 @@ print("largest weight outside the window:", float(ops.convert_to_numpy(local_wei
 # decoders trained from scratch do not fit in one chapter on two CPU cores: at chapter 6's size
 # an epoch takes about 75 s and one epoch is far from enough (the start trained below had a
 # validation loss of 5.17 after one epoch and 2.62 after eight). So every model here **starts
-# from an earlier chapter's trained network** and trains for the same one more epoch:
+# from a trained network** and trains for the same one more epoch:
 #
-# - each attention variant takes chapter 6's embeddings, bidirectional encoder, decoder LSTM,
-#   $W_c$ and output layer, and **its own score, with fresh weights**: what differs between
-#   two rows is only how the decoder state is compared with the annotations;
+# - each attention variant takes the embeddings, bidirectional encoder, decoder LSTM, $W_c$ and
+#   output layer of one Bahdanau model of chapter 6's design (the start), and **its own score,
+#   with fresh weights**: what differs between two rows is only how the decoder state is
+#   compared with the annotations;
 # - the fixed-vector model continues from chapter 5's reversed model, trained the same way.
 #
 # When chapter 5's saved run is missing (`chapters/weights/`, written by its full run), the
@@ -206,11 +207,11 @@ print("largest weight outside the window:", float(ops.convert_to_numpy(local_wei
 # 4 epochs). Chapter 6's full run saves a model with every English word seen twice (5,983); it
 # does not fit this chapter's 4,000-word models, so `load_run` returns None and the start, a
 # 4,000-word Bahdanau model of chapter 6's sizes, is trained here for 8 epochs
-# (`ATTENTION_START_EPOCHS`; 54-86 s each in the full run below). BLEU is by greedy decoding on
+# (`ATTENTION_START_EPOCHS`; 59-84 s each in the full run below). BLEU is by greedy decoding on
 # 400 test verses spread evenly over 1-60 tokens.
 
 # %%
-def chapter6_model():
+def attention_start_model():
     return AttentionSeq2Seq(len(french), len(english), BahdanauAttention(ATTENTION_UNITS),
                             EMBEDDING_DIM, UNITS, dropout=0.3)
 
@@ -233,28 +234,28 @@ first_batch = (train.source_ids[:1], train.decoder_input_ids[:1])
 print("--- chapter 5's fixed-vector model")
 fixed_vector_start = loaded_or_trained(fixed_vector_model, FIXED_VECTOR_WEIGHTS, 2014,
                                        FIXED_VECTOR_START_EPOCHS)
-print("--- chapter 6's Bahdanau model")
-chapter6 = loaded_or_trained(chapter6_model, ATTENTION_WEIGHTS, 2015,
+print("--- the start: Bahdanau attention of chapter 6's sizes, 4,000 English words")
+attention_start = loaded_or_trained(attention_start_model, ATTENTION_WEIGHTS, 2015,
                              ATTENTION_START_EPOCHS).model
 
-# Everything but the score comes from chapter 6.
+# Everything but the score comes from the start.
 SHARED_LAYERS = ("source_embedding", "target_embedding", "encoder", "decoder", "attentional",
                  "logits")
 
 
-def from_chapter6(make_variant):
+def from_attention_start(make_variant):
     def make():
         model = make_variant()
         model((test.source_ids[:1], test.decoder_input_ids[:1]))  # W_a of "location": 61 columns
         for layer in SHARED_LAYERS:
-            getattr(model, layer).set_weights(getattr(chapter6, layer).get_weights())
+            getattr(model, layer).set_weights(getattr(attention_start, layer).get_weights())
         return model
     return make
 
 
 def attention_variant(attention):
-    return from_chapter6(lambda: AttentionSeq2Seq(len(french), len(english), attention,
-                                                  EMBEDDING_DIM, UNITS, dropout=0.3))
+    return from_attention_start(lambda: AttentionSeq2Seq(len(french), len(english), attention,
+                                                         EMBEDDING_DIM, UNITS, dropout=0.3))
 
 
 VARIANTS = {
@@ -264,7 +265,7 @@ VARIANTS = {
     "global, concat": attention_variant(LuongAttention("concat", units=ATTENTION_UNITS)),
     "global, location": attention_variant(LuongAttention("location")),
     f"local-p, general, D={WINDOW}": attention_variant(LocalAttention(WINDOW, "general")),
-    "hard, general (REINFORCE)": from_chapter6(lambda: HardAttentionSeq2Seq(
+    "hard, general (REINFORCE)": from_attention_start(lambda: HardAttentionSeq2Seq(
         len(french), len(english), LuongAttention("general"), EMBEDDING_DIM, UNITS, dropout=0.3,
         seed=2016)),
 }
@@ -280,11 +281,11 @@ for name, make in VARIANTS.items():
     bleu[name] = metrics.corpus_bleu([text for text, _ in outputs], test.references)
     print(f"    val loss {min(runs[name].history['val_loss']):.3f}, test BLEU {bleu[name]:.2f}, "
           f"{runs[name].seconds_per_epoch:.1f} s/epoch")
-chapter6_outputs = decoding.translate(chapter6, test.source_ids, english, beam_width=1,
-                                      max_length=TEST_LENGTH)
-bleu_chapter6 = metrics.corpus_bleu([text for text, _ in chapter6_outputs], test.references)
-print(f"the start, chapter 6's Bahdanau model, before the extra epoch: test BLEU "
-      f"{bleu_chapter6:.2f} on the same verses")
+start_outputs = decoding.translate(attention_start, test.source_ids, english, beam_width=1,
+                                   max_length=TEST_LENGTH)
+bleu_start = metrics.corpus_bleu([text for text, _ in start_outputs], test.references)
+print(f"the start (Bahdanau attention of chapter 6's sizes), before the extra epoch: "
+      f"test BLEU {bleu_start:.2f} on the same verses")
 
 # %%
 table = [{"model": name, "parameters": run.model.count_params(),
@@ -359,7 +360,7 @@ plt.show()
 # %% [markdown]
 # ## What the run shows
 #
-# The full render (2-core CPU, 1,322.8 s in all, chapter 5's fixed-vector model loaded, the
+# The full render (2-core CPU, 1,282.8 s in all, chapter 5's fixed-vector model loaded, the
 # 4,000-word start trained here) printed this table; BLEU is greedy, on 400 test verses of
 # 1-60 tokens, after one more epoch from the same start:
 #
@@ -376,10 +377,10 @@ plt.show()
 # - **Every score that reads the content beats the fixed vector by a factor of four or more**
 #   (18.41-20.29 against 4.07). That is chapter 6's result again, and it holds whichever way
 #   the decoder state is compared with the annotations.
-# - **Concat and general gained the most from the shared start.** The start, chapter 6's
-#   model, scored 18.66 on the same verses before the extra epoch. After it, concat reached
-#   20.29 and general 20.08, local-p 18.98, and dot ended slightly below where it began
-#   (18.41). Luong et al. also found general and local-p strong. Concat did worse for them than
+# - **Concat and general gained the most from the shared start.** The start, a Bahdanau
+#   model of chapter 6's sizes, scored 18.66 on the same verses before the extra epoch.
+#   After it, concat reached 20.29 and general 20.08, local-p 18.98, and dot ended slightly
+#   below where it began (18.41). Luong et al. also found general and local-p strong. Concat did worse for them than
 #   here, and our concat is Bahdanau's additive form, the score the shared layers were trained
 #   with. One seed and 400 verses cannot separate gaps of about one point, so the order of
 #   these four is printed, not asserted: the previous render of this chapter, from a different
