@@ -231,8 +231,8 @@ FIXED, SHORT, LONG = ("seq2seq (fixed vector)", "Bahdanau attention, <= 30 token
 # - **`Bahdanau attention, <= 30 tokens`** goes on with the same 15,335 verses;
 # - **`Bahdanau attention`** goes on with the training verses of at most 50 tokens
 #   (`data.longer_training_verses`: the same split and vocabularies, 25,658 verses padded to 51
-#   slots instead of 31: an epoch computes 2.75 times as many positions; 193-209 s against
-#   70-83 s in the full run below).
+#   slots instead of 31: an epoch computes 2.75 times as many positions; 196-214 s against
+#   71-124 s in the full run below).
 #
 # Both have had 9 epochs; what differs is only what the last two saw. The second is the
 # chapter's model from here on.
@@ -480,12 +480,12 @@ print(f"attention argmax = Model 1's Viterbi alignment on {agreement:.1%} of the
 # %% [markdown]
 # ## What the run shows
 #
-# The numbers are those this notebook printed in its full run (2-core CPU, 1,462 s in all; the
+# The numbers are those this notebook printed in its full run (2-core CPU, 1,648 s in all; the
 # fixed-vector model loaded from chapter 5's run; the attention model's 7 shared epochs at
-# 74-83 s each; the two continuations at 70-71 s an epoch on the verses of at most 30 tokens
-# and 193-209 s on those of at most 50; the IBM Model 1 lexicon fitted in 71 s). Two earlier
-# full runs of the same training printed the same BLEU, perplexity and agreement numbers in
-# 1,488 and 1,813 s (a slow hour on the same machine).
+# 71-124 s each; the two continuations at 81-83 s an epoch on the verses of at most 30 tokens
+# and 196-214 s on those of at most 50; the IBM Model 1 lexicon fitted in 87 s). The run just
+# before it, of the same training and models, printed the same BLEU, perplexity and agreement
+# numbers in 1,477 s: this machine's speed varies from hour to hour.
 #
 # - **Parity.** The additive score by hand agrees with `BahdanauAttention` to 1.8e-7, and the
 #   layer with Keras' `AdditiveAttention` exactly (0); padded positions get weight exactly 0.
