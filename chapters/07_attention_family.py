@@ -380,9 +380,9 @@ plt.show()
 # - **Concat and general gained the most from the shared start.** The start, a Bahdanau
 #   model of chapter 6's sizes, scored 18.66 on the same verses before the extra epoch.
 #   After it, concat reached 20.29 and general 20.08, local-p 18.98, and dot ended slightly
-#   below where it began (18.41). Luong et al. also found general and local-p strong. Concat did worse for them than
-#   here, and our concat is Bahdanau's additive form, the score the shared layers were trained
-#   with. One seed and 400 verses cannot separate gaps of about one point, so the order of
+#   below where it began (18.41). Luong et al. also found general and local-p strong. Concat
+#   did worse for them than here, and our concat is Bahdanau's additive form, the score the
+#   shared layers were trained with. One seed and 400 verses cannot separate gaps of about one point, so the order of
 #   these four is printed, not asserted: the previous render of this chapter, from a different
 #   start, put general (18.81) first, concat (18.64) second and dot (17.00) last.
 # - **Location is the weakest soft score (12.47)**, as in Luong et al.'s comparison: $a_t$
