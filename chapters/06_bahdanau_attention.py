@@ -495,9 +495,9 @@ print(f"attention argmax = Model 1's Viterbi alignment on {agreement:.1%} of the
 #   reached 3.75). This is Bahdanau et al.'s result: RNNsearch far above RNNencdec at the same
 #   width. The validation perplexities (9.99 and 14.56 against 24.48) are over different
 #   vocabularies (5,983 and 4,000 English words), so only the two attention models' compare
-#   directly; the BLEU scores, on the same references, do. The larger vocabulary is not what makes the difference: an earlier full
-#   run of this chapter gave the attention model chapter 5's 4,000 words and 8 epochs on the
-#   short verses, and it reached 17.96.
+#   directly; the BLEU scores, on the same references, do. The larger vocabulary is not what
+#   makes the difference: an earlier full run of this chapter gave the attention model chapter
+#   5's 4,000 words and 8 epochs on the short verses, and it reached 17.96.
 # - **Attention against the lexicon**: 25.41 against the word-for-word lexicon's 20.15, and
 #   ahead in every length bucket (33.31 / 27.41 / 25.82 / 24.51 / 24.73 / 22.92 against
 #   16.07 / 19.92 / 19.55 / 19.69 / 20.86 / 20.92). The model trained on the short verses only

@@ -382,9 +382,10 @@ plt.show()
 #   After it, concat reached 20.29 and general 20.08, local-p 18.98, and dot ended slightly
 #   below where it began (18.41). Luong et al. also found general and local-p strong. Concat
 #   did worse for them than here, and our concat is Bahdanau's additive form, the score the
-#   shared layers were trained with. One seed and 400 verses cannot separate gaps of about one point, so the order of
-#   these four is printed, not asserted: the previous render of this chapter, from a different
-#   start, put general (18.81) first, concat (18.64) second and dot (17.00) last.
+#   shared layers were trained with. One seed and 400 verses cannot separate gaps of about
+#   one point, so the order of these four is printed, not asserted: the previous render of
+#   this chapter, from a different start, put general (18.81) first, concat (18.64) second and
+#   dot (17.00) last.
 # - **Location is the weakest soft score (12.47)**, as in Luong et al.'s comparison: $a_t$
 #   depends only on the decoder state, never on which source word sits where, so it has to
 #   guess positions. It still triples the fixed vector, because the context it reads is an
