@@ -248,10 +248,12 @@ class LuongAttention(SoftAttention):
             return additive_score(ops.matmul(query, self.W_a[:d_q]),
                                   ops.matmul(values, self.W_a[d_q:]), self.v_a)
         # A shorter (less padded) source uses the first columns: position s keeps its weights.
-        source_positions = values.shape[1] if values.shape[1] is not None else self.W_a.shape[1]
-        if source_positions > self.W_a.shape[1]:
+        source_positions = values.shape[1]
+        if source_positions is not None and source_positions > self.W_a.shape[1]:
             raise ValueError(f"the location score was built for sources of at most "
                              f"{self.W_a.shape[1]} positions, got {source_positions}")
+        if source_positions is None:  # a graph traced for any length
+            source_positions = ops.shape(values)[1]
         return ops.matmul(query, self.W_a[:, :source_positions])
 
     def get_config(self):

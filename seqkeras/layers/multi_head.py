@@ -189,6 +189,35 @@ class MultiHeadAttention(keras.layers.Layer):
         q = self.project(query, self.W_Q, "b_Q")
         k = self.project(key, self.W_K, "b_K")
         v = self.project(value, self.W_V, "b_V")
+        return self.attend(q, k, v, mask, use_causal_mask, training, return_attention_scores)
+
+    def project_keys_and_values(self, key, value=None):
+        """K W^K + b^K and V W^V + b^V for every head, ``(batch, T_v, h, d_k or d_v)``: what
+        a decoder caches, so that each key and value is projected once, not at every step."""
+        value = key if value is None else value
+        return self.project(key, self.W_K, "b_K"), self.project(value, self.W_V, "b_V")
+
+    def call_cached(self, query, projected_key, projected_value, attention_mask=None):
+        """The output of ``call`` for keys and values projected already (a decoder's cache).
+
+        Args:
+            query: ``(batch, T_q, d_q)``, not yet projected.
+            projected_key, projected_value: from ``project_keys_and_values``.
+            attention_mask: optional boolean ``(batch, T_q or 1, T_v)``.
+
+        Returns:
+            ``(batch, T_q, d_out)``, as ``call(query, value, key, attention_mask=...)``
+            returns it (at inference: no dropout).
+        """
+        mask = None if attention_mask is None else ops.expand_dims(
+            ops.cast(attention_mask, "bool"), 1)
+        return self.attend(self.project(query, self.W_Q, "b_Q"), projected_key,
+                           projected_value, mask)
+
+    def attend(self, q, k, v, mask=None, use_causal_mask=False, training=None,
+               return_attention_scores=False):
+        """Attention of projected queries, keys and values ``(batch, T, h, d_head)`` and the
+        output projection; ``mask`` ``(batch, 1, T_q, T_v)`` is the same for every head."""
         weights = None
         fused_kernel_fits = self.value_dim == self.key_dim
         if return_attention_scores or (self.dropout and training) or not fused_kernel_fits:

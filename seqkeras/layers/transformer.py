@@ -240,6 +240,14 @@ class TransformerDecoderBlock(TransformerBlock):
     Returns:
         ``(batch, T, d_model)`` (and the two weight tensors).
 
+    Decoding one token at a time (a "KV cache", as keras_hub's ``CachedMultiHeadAttention``):
+    ``start_cache(max_length, encoder_sequence)`` makes room for the keys and values of
+    ``max_length`` positions and projects the encoder's once; ``call_cached(y_t, cache, t)``
+    runs the block for one new position t, writes its key and value into the cache and
+    attends to positions 0..t from there instead of recomputing them. Fed the tokens one by one,
+    it gives what ``call`` gives at each position (the causal mask makes both the same). The
+    cache has a fixed size so that a compiled step keeps one shape from word to word.
+
     References:
         Vaswani et al. (2017), https://arxiv.org/abs/1706.03762
     """
@@ -296,3 +304,57 @@ class TransformerDecoderBlock(TransformerBlock):
         if return_attention_scores:
             return y, scores["self"], scores.get("cross")
         return y
+
+    def start_cache(self, max_length, encoder_sequence=None, batch_size=None):
+        """The cache before the first target position: self-attention keys and values for
+        ``max_length`` positions, ``(batch, max_length, h, d_head)``, zero until written, then
+        the cross-attention keys and values of ``encoder_sequence``, projected once (absent
+        without cross-attention; then give ``batch_size``)."""
+        if (encoder_sequence is None) != (self.cross_attention is None):
+            raise ValueError("start the cache the way the block was built: with an "
+                             "encoder_sequence if and only if it has cross-attention")
+        max_length = arguments.positive_int("max_length", max_length)
+        attention = self.self_attention
+        batch = ops.shape(encoder_sequence)[0] if encoder_sequence is not None else batch_size
+        cache = tuple(ops.zeros((batch, max_length, attention.num_heads, size),
+                                dtype=self.compute_dtype)
+                      for size in (attention.key_dim, attention.value_dim))
+        if encoder_sequence is not None:
+            cache += self.cross_attention.project_keys_and_values(encoder_sequence)
+        return cache
+
+    def call_cached(self, decoder_sequence, cache, position, encoder_padding_mask=None):
+        """The block at one new position, ``decoder_sequence`` ``(batch, 1, d_model)`` standing
+        at ``position`` (an int scalar, below the cache's ``max_length``), at inference (no
+        dropout). Its self-attention writes the position's key and value into the cache and
+        reads those of positions 0..position. Returns ``(outputs, new_cache)``.
+        ``encoder_padding_mask``: boolean ``(batch, S)``, True at real source tokens."""
+        if decoder_sequence.shape[1] != 1:
+            raise ValueError(f"call_cached takes one new position, (batch, 1, d_model); got "
+                             f"shape {tuple(decoder_sequence.shape)}")
+        self_key, self_value, *cross = cache
+        max_length = ops.shape(self_key)[1]  # a tensor in a graph traced for any length
+        index = arguments.concrete(position)
+        if index is not None and isinstance(max_length, int) and \
+                not 0 <= int(index) < max_length:
+            raise ValueError(f"position {int(index)} is past the cache's {max_length} "
+                             "positions: start the cache with a larger max_length")
+
+        def self_attend(x):
+            nonlocal self_key, self_value
+            new_key, new_value = self.self_attention.project_keys_and_values(x)
+            start = (0, position, 0, 0)
+            self_key = ops.slice_update(self_key, start, ops.cast(new_key, self_key.dtype))
+            self_value = ops.slice_update(self_value, start,
+                                          ops.cast(new_value, self_value.dtype))
+            written = ops.arange(max_length) <= position  # the keys up to its own position
+            return self.self_attention.call_cached(x, self_key, self_value,
+                                                   ops.reshape(written, (1, 1, -1)))
+
+        y = self.sublayer(decoder_sequence, self.self_attention_norm, self_attend)
+        if self.cross_attention is not None:
+            mask = padding_attention_mask(encoder_padding_mask)
+            y = self.sublayer(y, self.cross_attention_norm,
+                              lambda x: self.cross_attention.call_cached(x, *cross, mask))
+        y = self.sublayer(y, self.feedforward_norm, self.feedforward)
+        return y, (self_key, self_value, *cross)

@@ -24,7 +24,8 @@ class Transformer(EncoderDecoder):
     No recurrence: every position of the source, and (thanks to the causal mask) every position
     of the target, is computed at once during training. Like ``Seq2Seq`` and
     ``AttentionSeq2Seq`` it has ``encode(source_ids)`` and ``decode(decoder_input_ids,
-    encoded)``, so ``seqkeras.decoding`` translates with it unchanged. The paper also tied the
+    encoded)``, so ``seqkeras.decoding`` translates with it unchanged; its ``decode_step``
+    caches every decoder block's keys and values (a "KV cache"). The paper also tied the
     output layer to the target embedding and shared one vocabulary between the languages; here
     each language keeps its own word vocabulary and the output layer is separate.
 
@@ -79,13 +80,14 @@ class Transformer(EncoderDecoder):
             self.encoder_norm = keras.layers.LayerNormalization(name="encoder_norm")
             self.decoder_norm = keras.layers.LayerNormalization(name="decoder_norm")
 
-    def embed(self, embed_ids, ids):
+    def embed(self, embed_ids, ids, start_index=0):
         """E[ids] sqrt(d_model) + PE (section 3.4: the scaling keeps the embeddings from
         being drowned by the positional encoding, whose entries are of size 1).
-        ``embed_ids`` is ``embed_source`` or ``embed_target``."""
+        ``embed_ids`` is ``embed_source`` or ``embed_target``; the first of ``ids`` stands at
+        position ``start_index``."""
         x = embed_ids(ids)
         x = x * ops.cast(math.sqrt(self.d_model), x.dtype)
-        return self.dropout_layer(x + self.positional_encoding(x))
+        return self.dropout_layer(x + self.positional_encoding(x, start_index=start_index))
 
     def encode(self, source_ids, return_weights=False):
         """``(z, source_mask)``: the encoder's output and where the real source words are;
@@ -116,6 +118,35 @@ class Transformer(EncoderDecoder):
             y = y[:, -1:]
         logits = self.logits(self.dropout_layer(y))
         return (logits, weights) if return_weights else logits
+
+    def start_decoding(self, encoded, max_length=64):
+        """The state before the first target word: the source mask, the position to write
+        next (0, one per row), then per decoder block its cache
+        (``TransformerDecoderBlock.start_cache``): room for the self-attention keys and values
+        of ``max_length`` target positions, and the cross-attention keys and values of the
+        encoder output z, computed once."""
+        self.build_decoder(encoded)
+        z, source_mask = encoded
+        state = [source_mask, ops.zeros((ops.shape(z)[0],), "int32")]
+        for block in self.decoder_blocks:
+            state += block.start_cache(max_length, z)
+        return tuple(state)
+
+    def decode_step(self, token_ids, state):
+        """One decoder step for the last token of each row, at the state's position:
+        ``(logits, new_state)``, each block's cache holding one more key and value."""
+        source_mask, positions, caches = state[0], state[1], state[2:]
+        position = positions[0]  # every row stands at the same position
+        y = self.embed(self.embed_target, ops.expand_dims(
+            ops.convert_to_tensor(token_ids, "int32"), 1), start_index=position)
+        new_state = [source_mask, positions + 1]
+        for k, block in enumerate(self.decoder_blocks):
+            y, cache = block.call_cached(y, caches[4 * k:4 * k + 4], position,
+                                         encoder_padding_mask=source_mask)
+            new_state += cache
+        if self.normalize_first:
+            y = self.decoder_norm(y)
+        return self.logits(self.dropout_layer(y))[:, 0], tuple(new_state)
 
     def attention_maps(self, source_ids, decoder_input_ids):
         """The attention weights of every block and head, as NumPy arrays:

@@ -9,7 +9,15 @@ Both are ``keras.Model`` subclasses with the same interface, so training, decodi
   from the source), computed once per sentence when decoding;
 - ``model.decode(decoder_input_ids, encoded)`` -> logits; with ``last_only=True`` only the last
   position's, ``(batch, 1, target_vocab_size)``: decoding needs no more, and the output softmax
-  is most of the cost.
+  is most of the cost;
+- ``model.start_decoding(encoded, max_length)`` -> a decoding state for up to ``max_length``
+  target words, and ``model.decode_step(token_ids, state)`` -> ``(logits, new_state)``: the
+  decoder one token at a time, carrying its state (an RNN's (h, c), a Transformer's cached
+  keys and values), so that writing T words costs T decoder steps instead of re-reading the
+  prefix at each of them. A state is a tuple of tensors with the batch first:
+  ``ops.take(x, rows, axis=0)`` on each selects, reorders or repeats sentences (beam search).
+  Fed a prefix token by token, ``decode_step`` gives the logits that ``decode(prefix,
+  encoded)`` gives at its positions.
 
 Id 0 is padding in both languages (``seqkeras.data.translation.WordVocabulary``); the
 embeddings mask it, so the encoders' final states are those of each sentence's last real word.
@@ -77,6 +85,18 @@ class EncoderDecoder(keras.Model):
         """The target embeddings of ``decoder_input_ids``, checked like ``embed_source``."""
         _check_ids("decoder_input_ids", decoder_input_ids, self.target_vocab_size)
         return self.target_embedding(decoder_input_ids)
+
+    def build_decoder(self, encoded):
+        """Build the decoder's layers by decoding one token, unless built already:
+        ``decode_step`` calls them one at a time, which would build them piecemeal."""
+        if not self.logits.built:
+            self.decode(ops.zeros((ops.shape(encoded[0])[0], 1), "int32"), encoded)
+
+    def embed_last_tokens(self, token_ids):
+        """The (dropped-out) embeddings of one token per row, ``(batch,) -> (batch, dim)``:
+        the input of ``decode_step``."""
+        token_ids = ops.expand_dims(ops.convert_to_tensor(token_ids, "int32"), 1)
+        return self.dropout_layer(self.embed_target(token_ids))[:, 0]
 
     def get_config(self):
         return {**super().get_config(), "source_vocab_size": self.source_vocab_size,
@@ -170,6 +190,28 @@ class Seq2Seq(EncoderDecoder):
             y = ops.concatenate([y, context[:, :ops.shape(y)[1]]], axis=-1)
         return self.logits(self.dropout_layer(y))
 
+    def start_decoding(self, encoded, max_length=None):
+        """The state before the first target word: every decoder layer's (h, c), the encoder's
+        final ones, and with ``context_every_step`` the fixed vector c after them. (An RNN's
+        state has one size at every length: ``max_length`` is the Transformer's.)"""
+        self.build_decoder(encoded)
+        return (*encoded, encoded[-2]) if self.context_every_step else tuple(encoded)
+
+    def decode_step(self, token_ids, state):
+        """One decoder step for the last token of each row: ``(logits, new_state)``."""
+        y = self.embed_last_tokens(token_ids)
+        if self.context_every_step:
+            context = state[-1]
+            y = ops.concatenate([y, context], axis=-1)
+        new_state = []
+        for k, layer in enumerate(self.decoder_layers):
+            y, (h, c) = layer.cell(y, list(state[2 * k:2 * k + 2]))
+            new_state += [h, c]
+        if self.context_every_step:
+            y = ops.concatenate([y, context], axis=-1)
+            new_state.append(context)
+        return self.logits(self.dropout_layer(y)), tuple(new_state)
+
     def get_config(self):
         return {**super().get_config(), "num_layers": self.num_layers,
                 "reverse_source": self.reverse_source,
@@ -250,14 +292,34 @@ class AttentionSeq2Seq(EncoderDecoder):
         attentional = self.attentional(ops.concatenate([context, states], axis=-1))
         return self.logits(self.dropout_layer(attentional))
 
-    def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False):
+    def readout(self, states, annotations, source_mask, training=False):
+        """Attention and output for the queries s_i ``(batch, T, units)``:
+        ``(logits, alpha)``. The one place where both decoding paths meet the score."""
+        context, weights = self.attention(states, annotations, values_mask=source_mask)
+        return self.output_logits(context, states), weights
+
+    def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False,
+               training=False):
         annotations, source_mask, _, _ = encoded
         states = self.decoder_states(decoder_input_ids, encoded)
         if last_only:
             states = states[:, -1:]
-        context, weights = self.attention(states, annotations, values_mask=source_mask)
-        logits = self.output_logits(context, states)
+        logits, weights = self.readout(states, annotations, source_mask, training=training)
         return (logits, weights) if return_weights else logits
+
+    def start_decoding(self, encoded, max_length=None):
+        """The state before the first target word: ``(annotations, source_mask, h_0, c_0)``
+        (``max_length``, the Transformer's cache size, does not matter to an RNN)."""
+        self.build_decoder(encoded)
+        return tuple(encoded)
+
+    def decode_step(self, token_ids, state):
+        """One decoder step for the last token of each row: ``(logits, new_state)``; the
+        annotations and the mask ride along unchanged in the state."""
+        annotations, source_mask, h, c = state
+        s_i, (h, c) = self.decoder.cell(self.embed_last_tokens(token_ids), [h, c])
+        logits, _ = self.readout(ops.expand_dims(s_i, 1), annotations, source_mask)
+        return logits[:, 0], (annotations, source_mask, h, c)
 
     def alignment(self, source_ids, decoder_input_ids):
         """The attention weights alpha ``(batch, T, S)`` while reading ``decoder_input_ids``
@@ -268,70 +330,3 @@ class AttentionSeq2Seq(EncoderDecoder):
     def get_config(self):
         return {**super().get_config(),
                 "attention": keras.saving.serialize_keras_object(self.attention)}
-
-
-@keras.saving.register_keras_serializable(package="seqkeras")
-class HardAttentionSeq2Seq(AttentionSeq2Seq):
-    """Hard (stochastic) attention, after Xu et al. (2015, section 4.1), on ``AttentionSeq2Seq``.
-
-    Instead of the average c_i = sum_j alpha_ij h_j, the decoder reads *one* annotation,
-    c_i = h_{z_i} with z_i ~ Multinoulli(alpha_i). Sampling has no gradient, so the score's
-    weights learn by REINFORCE (Williams 1992): the gradient of the expected log-likelihood is
-    estimated by (r_i - b) d log alpha_{i z_i}, where the reward r_i is the log-probability the
-    decoder gave the right word at position i and the baseline b is the batch's mean reward
-    (Xu et al. used a moving average; both reduce the estimator's variance without biasing it).
-    Because the context enters only the output at position i, r_i is exactly the reward of the
-    choice z_i. At evaluation (``training=False``) the decoder reads the most probable position.
-
-    Args: those of ``AttentionSeq2Seq``, plus ``seed`` for the sampling.
-
-    References:
-        Xu et al. (2015), Show, attend and tell, https://arxiv.org/abs/1502.03044
-    """
-
-    def __init__(self, *args, seed=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.seed = None if seed is None else arguments.integer("seed", seed, 0,
-                                                                what="None or an integer >= 0")
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def decode(self, decoder_input_ids, encoded, return_weights=False, training=False,
-               last_only=False):
-        annotations, source_mask, _, _ = encoded
-        states = self.decoder_states(decoder_input_ids, encoded)
-        if last_only:
-            states = states[:, -1:]
-        _, alpha = self.attention(states, annotations, values_mask=source_mask)
-        log_alpha = ops.log(ops.maximum(alpha, 1e-9))
-        if training:
-            flat = ops.reshape(log_alpha, (-1, ops.shape(alpha)[-1]))
-            chosen = ops.reshape(keras.random.categorical(flat, 1, seed=self.seed_generator),
-                                 ops.shape(alpha)[:2])
-        else:
-            chosen = ops.argmax(alpha, axis=-1)
-        one_hot = ops.one_hot(chosen, ops.shape(alpha)[-1], dtype=annotations.dtype)
-        logits = self.output_logits(ops.matmul(one_hot, annotations), states)
-        if training:
-            return logits, ops.sum(one_hot * log_alpha, axis=-1)  # log alpha_{i z_i}
-        return (logits, alpha) if return_weights else logits
-
-    def call(self, inputs, training=False):
-        source_ids, decoder_input_ids = inputs
-        return self.decode(decoder_input_ids, self.encode(source_ids), training=training)
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        logits, log_alpha_chosen = y_pred if isinstance(y_pred, tuple | list) else (y_pred, None)
-        real = ops.cast(ops.not_equal(y, 0), "float32")
-        token_nll = keras.losses.sparse_categorical_crossentropy(
-            y, ops.cast(logits, "float32"), from_logits=True)
-        count = ops.maximum(ops.sum(real), 1.0)
-        nll = ops.sum(token_nll * real) / count
-        if log_alpha_chosen is None:
-            return nll
-        reward = ops.stop_gradient(-token_nll)
-        baseline = ops.sum(reward * real) / count
-        reinforce = -ops.sum((reward - baseline) * log_alpha_chosen * real) / count
-        return nll + reinforce
-
-    def get_config(self):
-        return {**super().get_config(), "seed": self.seed}
