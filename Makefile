@@ -78,7 +78,8 @@ course: install  ## run every chapter headless in fast mode: make course ARGS="0
 render: install  ## full run, outputs stored in the notebook: make render CH=01
 	$(BIN)/python -m course render $(CH)
 
-bench: install  ## training-step time of seqkeras layers against their Keras twins, as ratios
+bench: install  ## seqkeras against its Keras twins, and decoding's two paths, as ratios
 	$(BIN)/python tests/benchmarks/rnn_cells.py
 	$(BIN)/python tests/benchmarks/transformer.py
 	$(BIN)/python tests/benchmarks/translation.py
+	$(BIN)/python tests/benchmarks/decoding.py

@@ -3,6 +3,7 @@
     python -m course list                     the chapters and their status
     python -m course run [NN ...] [--full]    execute chapters headless, print a results table
     python -m course render NN [NN ...]       full run, outputs stored in the notebook
+    python -m course seeds NN [NN ...]        full runs at seed offsets 1 and 2, into the syllabus
     python -m course check                    enforce the notebook rules (part of `make test`)
     python -m course readme                   regenerate the README tables from the syllabus
     python -m course normalise                normalise stored notebooks and re-sync their .py
@@ -36,12 +37,18 @@ def cmd_list(args) -> int:
     return 0
 
 
-def _record(syllabus, outcome):
+def _entry(syllabus, outcome):
+    """The syllabus record an outcome belongs to: the chapter's, or its ``solutions``."""
     entry = outcome["chapter"]
     number = entry["solutions_of"]["number"] if entry.get("solutions_of") else entry["number"]
     chapter = next(c for c in syllabus["chapters"] if c["number"] == number)
     if entry.get("solutions_of"):  # a chapter's solutions are recorded under the chapter
         chapter = chapter.setdefault("solutions", {})
+    return chapter
+
+
+def _record(syllabus, outcome):
+    chapter = _entry(syllabus, outcome)
     chapter.setdefault("runs", {})[outcome["mode"]] = {
         "seconds": round(outcome["seconds"], 1), "machine": outcome["machine"],
         "date": datetime.date.today().isoformat()}
@@ -81,6 +88,49 @@ def cmd_run(args, render=False) -> int:
     return 0 if all(o["ok"] for o in outcomes) else 1
 
 
+def _record_seed(syllabus, outcome, offset):
+    """A seed run's time and results (or its error) under the record's ``seeds``."""
+    record = {"seconds": round(outcome["seconds"], 1), "machine": outcome["machine"],
+              "date": datetime.date.today().isoformat()}
+    if outcome["ok"]:
+        record["results"] = outcome["results"]
+    else:
+        record["error"] = outcome["error"]
+    _entry(syllabus, outcome).setdefault("seeds", {})[str(offset)] = record
+
+
+def cmd_seeds(args) -> int:
+    """Run chapters in full mode at other seed offsets (1 and 2 by default) and record each
+    result per offset in the syllabus; the README then shows each result's range.
+
+    A chapter that loads another's weights (``loads_weights_of`` in the syllabus) runs after
+    that chapter at the same offset, whose weights go to ``weights/seed-offset-K/``.
+    """
+    syllabus = syl.load()
+    chapters = syl.select(syllabus, args.chapters)
+    by_number = {c["number"]: c for c in syllabus["chapters"]}
+    outcomes = []
+    for offset in args.offsets:
+        if offset < 1:
+            raise SystemExit(f"seed offsets must be >= 1 (0 is the committed run), got {offset}")
+        done = set()
+        for chapter in chapters:
+            needed = [by_number[n] for n in chapter.get("loads_weights_of", [])]
+            for run in [*needed, chapter]:
+                if run["number"] in done:
+                    continue
+                print(f"Running {run['notebook']} in full mode at seed offset {offset} ...",
+                      flush=True)
+                outcome = notebooks.run_chapter(run, fast=False, seed_offset=offset)
+                outcomes.append(outcome)
+                done.add(run["number"])
+                _record_seed(syllabus, outcome, offset)
+                syl.save(syllabus)
+    readme.update()
+    _print_table(outcomes)
+    return 0 if all(o["ok"] for o in outcomes) else 1
+
+
 def cmd_check(args) -> int:
     problems = notebooks.check_all()
     for p in problems:
@@ -115,6 +165,12 @@ def main(argv=None) -> int:
     render = sub.add_parser("render", help="full run; store outputs in the notebook")
     render.add_argument("chapters", nargs="+", help="chapter numbers")
     render.set_defaults(func=lambda a: cmd_run(a, render=True), full=True, record=True)
+    seeds = sub.add_parser("seeds", help="full runs at other seed offsets; the spread of "
+                                         "every result goes into the syllabus and README")
+    seeds.add_argument("chapters", nargs="+", help="chapter numbers (e.g. 06, 06s)")
+    seeds.add_argument("--offsets", nargs="+", type=int, default=[1, 2],
+                       help="seed offsets to run (default: 1 2)")
+    seeds.set_defaults(func=cmd_seeds)
     sub.add_parser("check", help="enforce the notebook rules").set_defaults(func=cmd_check)
     sub.add_parser("readme", help="regenerate the README tables").set_defaults(func=cmd_readme)
     sub.add_parser("normalise", help="normalise stored notebooks").set_defaults(func=cmd_normalise)

@@ -86,14 +86,17 @@ def store(nb, path: Path) -> None:
     paired_path(path).write_text(paired_text(nb))
 
 
-def execute(notebook: Path, fast: bool, results_dir: Path, timeout: int, label: str):
-    """Run a notebook top to bottom in a fresh kernel, printing a line per cell.
+def execute(notebook: Path, fast: bool, results_dir: Path, timeout: int, label: str,
+            seed_offset: int = 0):
+    """Run a notebook top to bottom in a fresh kernel, printing a line per cell; with a
+    ``seed_offset``, every seed the notebook sets moves by it (``SEQKERAS_SEED_OFFSET``).
 
     Returns:
         ``(executed notebook, wall seconds, error or None)``.
     """
     nb = nbformat.read(notebook, as_version=4)
-    env = {"SEQKERAS_RESULTS_DIR": str(results_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {"SEQKERAS_RESULTS_DIR": str(results_dir), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "SEQKERAS_SEED_OFFSET": str(seed_offset)}
     if fast:
         env["SEQKERAS_FAST"] = "1"
     code_cells = _code_cells(nb)
@@ -134,11 +137,13 @@ def execute(notebook: Path, fast: bool, results_dir: Path, timeout: int, label: 
     return nb, time.perf_counter() - start, error
 
 
-def run_chapter(chapter: dict, fast: bool, timeout: int = 1800):
-    """Execute one chapter; returns a dict with mode, seconds, ok, error and published results."""
+def run_chapter(chapter: dict, fast: bool, timeout: int = 1800, seed_offset: int = 0):
+    """Execute one chapter (at a seed offset); returns a dict with mode, seconds, ok, error
+    and published results."""
     with tempfile.TemporaryDirectory() as tmp:
+        label = chapter["number"] + (f" +{seed_offset}" if seed_offset else "")
         nb, seconds, error = execute(syl.notebook_path(chapter), fast, Path(tmp), timeout,
-                                     chapter["number"])
+                                     label, seed_offset)
         published = Path(tmp) / f"{chapter['notebook']}.json"
         record = json.loads(published.read_text()) if published.exists() else {}
     if error is None and not record:

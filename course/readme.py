@@ -39,10 +39,26 @@ def chapter_table(syllabus: dict) -> str:
     return "\n".join(rows)
 
 
-def _results_cell(results: dict) -> str:
-    """One table cell listing the results; a "|" in a name (e.g. "mean |c_t|") is escaped so
-    that it does not end the cell."""
-    return "<br>".join(f"{k}: {_value(v)}" for k, v in results.items()).replace("|", r"\|")
+def _spread(name, value, seeds):
+    """" (range LOW-HIGH, N seeds)" for a number that seed runs also measured, else ""."""
+    values = [value] + [run["results"][name] for run in seeds.values()
+                        if name in run.get("results", {})]
+    if len(values) < 2 or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                  for v in values):
+        return ""
+    return f" (range {_value(float(min(values)))}-{_value(float(max(values)))}, " \
+           f"{len(values)} seeds)"
+
+
+def _results_cell(results: dict, seeds: dict | None = None) -> str:
+    """One table cell listing the results, each with its range over the seed runs (offsets in
+    ``seeds``, from ``python -m course seeds``); a seed run that failed is named. A "|" in a
+    name (e.g. "mean |c_t|") is escaped so that it does not end the cell."""
+    seeds = seeds or {}
+    lines = [f"{k}: {_value(v)}{_spread(k, v, seeds)}" for k, v in results.items()]
+    lines += [f"seed offset {offset} FAILED: {run['error']}" for offset, run in seeds.items()
+              if "error" in run]
+    return "<br>".join(lines).replace("|", r"\|")
 
 
 def results_table(syllabus: dict) -> str:
@@ -50,13 +66,13 @@ def results_table(syllabus: dict) -> str:
     for c in syllabus["chapters"]:
         if not c.get("results"):
             continue
-        results = _results_cell(c["results"])
+        results = _results_cell(c["results"], c.get("seeds"))
         runs = c.get("runs", {})
         rows.append(f"| {c['number']} | {results} | {_seconds(runs.get('full'))} | "
                     f"{_seconds(runs.get('fast'))} |")
         solved = syl.solutions(c)
         if solved["results"]:
-            results = _results_cell(solved["results"])
+            results = _results_cell(solved["results"], c.get("solutions", {}).get("seeds"))
             rows.append(f"| {c['number']}s | solutions: {results} | "
                         f"{_seconds(solved['runs'].get('full'))} | "
                         f"{_seconds(solved['runs'].get('fast'))} |")

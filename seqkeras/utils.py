@@ -42,20 +42,70 @@ def machine_description() -> str:
     return f"{gpu} GPU" if gpu else f"{os.cpu_count()}-core CPU"
 
 
+SEED_OFFSET_VARIABLE = "SEQKERAS_SEED_OFFSET"
+
+
+def seed_offset() -> int:
+    """k of the environment variable ``SEQKERAS_SEED_OFFSET=k`` (0 when unset).
+
+    Every seed a chapter sets through ``setup`` and ``set_seed`` moves by k: weight
+    initialisation, dropout, shuffling and masks. The data's splits and selections do not
+    (they use their own fixed seeds). ``python -m course seeds NN`` runs a chapter at offsets 1
+    and 2, so that a result is reported with its spread over three seeds: a learner on another
+    machine (a GPU, other kernels) is effectively another seed.
+    """
+    text = os.environ.get(SEED_OFFSET_VARIABLE, "").strip() or "0"
+    if not text.isdigit():
+        raise ValueError(f"{SEED_OFFSET_VARIABLE} must be an integer >= 0, got {text!r}")
+    return int(text)
+
+
+def set_seed(seed: int) -> int:
+    """Seed Python, NumPy and the backend with ``seed`` plus ``seed_offset()``; return the seed
+    used. Chapters seed every model they train through this, never through
+    ``keras.utils.set_random_seed`` directly, so that the offset reaches all of them.
+
+    Example:
+
+    >>> import numpy as np
+    >>> set_seed(7)
+    7
+    >>> first = np.random.rand()
+    >>> _ = set_seed(7)
+    >>> bool(np.random.rand() == first)
+    True
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    seed += seed_offset()
+    keras.utils.set_random_seed(seed)
+    return seed
+
+
+def weights_path(name: str) -> Path:
+    """Where a chapter saves weights for a later one: ``weights/NAME``, or
+    ``weights/seed-offset-K/NAME`` under a seed offset K, so that a seed run neither overwrites
+    the committed run's weights nor reads them (relative to the notebook's folder)."""
+    offset = seed_offset()
+    return Path("weights") / (f"seed-offset-{offset}" if offset else "") / name
+
+
 def setup(seed: int = 1990) -> dict:
-    """Seed Python, NumPy and the backend, and print the versions a reader should know.
+    """Seed Python, NumPy and the backend (``set_seed``), and print the versions a reader
+    should know.
 
     Returns:
         The reported environment as a dict.
     """
-    keras.utils.set_random_seed(seed)
     env = {
         "python": platform.python_version(),
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
         "machine": machine_description(),
-        "seed": seed,
+        "seed": set_seed(seed),
     }
+    if seed_offset():
+        env["seed offset"] = seed_offset()
     if "tensorflow" in sys.modules or env["backend"] == "tensorflow":
         import tensorflow as tf
 

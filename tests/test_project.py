@@ -149,3 +149,72 @@ def test_results_table_escapes_pipes_in_result_names():
     row = readme.results_table({"chapters": [chapter]}).splitlines()[-1]
     assert "mean \\|c_t\\|, LSTM: 23.41" in row
     assert row.replace("\\|", "").count("|") == 5  # four cells
+
+
+def test_seed_offset_moves_every_seed_and_the_weights_folder(monkeypatch):
+    import numpy as np
+
+    from seqkeras import utils
+
+    monkeypatch.delenv("SEQKERAS_SEED_OFFSET", raising=False)
+    assert utils.seed_offset() == 0 and utils.weights_path("a.h5") == Path("weights/a.h5")
+    assert utils.set_seed(5) == 5
+    draws_at_5 = np.random.rand(3)
+    monkeypatch.setenv("SEQKERAS_SEED_OFFSET", "2")
+    assert utils.seed_offset() == 2
+    assert utils.weights_path("a.h5") == Path("weights/seed-offset-2/a.h5")
+    assert utils.set_seed(3) == 5  # 3 + 2: the same draws as seed 5 at offset 0
+    np.testing.assert_array_equal(np.random.rand(3), draws_at_5)
+    assert utils.setup(3)["seed"] == 5
+    for bad in ("-1", "one", "1.5"):
+        monkeypatch.setenv("SEQKERAS_SEED_OFFSET", bad)
+        with pytest.raises(ValueError, match="SEQKERAS_SEED_OFFSET must be an integer >= 0"):
+            utils.seed_offset()
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        utils.set_seed(-3)
+
+
+def test_a_notebook_runs_at_the_seed_offset_it_is_given(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from seqkeras.utils import publish_results, seed_offset\n"
+        "publish_results('99_probe', {'offset': seed_offset()}, fast=True)")])
+    path = tmp_path / "99_probe.ipynb"
+    nbformat.write(nb, path)
+    for offset in (0, 2):
+        _, _, error = notebooks.execute(path, True, tmp_path, 120, "99", seed_offset=offset)
+        assert error is None
+        published = yaml.safe_load((tmp_path / "99_probe.json").read_text())
+        assert published["results"] == {"offset": offset}
+
+
+def test_course_seeds_runs_dependencies_first_and_records_each_offset(monkeypatch):
+    from course import __main__ as command
+
+    syllabus = {"repository": "x/y", "chapters": [
+        {"number": "05", "notebook": "05_seq2seq", "title": "Seq2seq", "results": {"bleu": 3.0}},
+        {"number": "06", "notebook": "06_bahdanau_attention", "title": "Attention",
+         "loads_weights_of": ["05"],
+         "results": {"bleu": 20.0, "name": "text"}}]}
+    ran, saved = [], []
+
+    def run_chapter(chapter, fast, seed_offset):
+        assert not fast
+        ran.append((chapter["number"], seed_offset))
+        failed = chapter["number"] == "06" and seed_offset == 2
+        return {"chapter": chapter, "mode": "full", "seconds": 1.0, "machine": "2-core CPU",
+                "ok": not failed, "error": "AssertionError: lead" if failed else None,
+                "results": {} if failed else {"bleu": 10.0 * seed_offset, "name": "text"},
+                "notebook": None}
+
+    monkeypatch.setattr(command.syl, "load", lambda: syllabus)
+    monkeypatch.setattr(command.syl, "save", lambda s: saved.append(True))
+    monkeypatch.setattr(command.notebooks, "run_chapter", run_chapter)
+    monkeypatch.setattr(command.readme, "update", lambda: None)
+    assert command.main(["seeds", "06"]) == 1  # offset 2 failed
+    assert ran == [("05", 1), ("06", 1), ("05", 2), ("06", 2)]
+    seeds = syllabus["chapters"][1]["seeds"]
+    assert seeds["1"]["results"] == {"bleu": 10.0, "name": "text"}
+    assert seeds["2"]["error"] == "AssertionError: lead"
+    cell = readme.results_table(syllabus).splitlines()[-1]
+    assert "bleu: 20 (range 10-20, 2 seeds)" in cell and "name: text<br>" in cell
+    assert "seed offset 2 FAILED: AssertionError: lead" in cell

@@ -400,6 +400,40 @@ def test_hard_attention_trains_with_reinforce_and_round_trips(tmp_path, rng):
                                   to_numpy(model((source, target))))
 
 
+def test_hard_attention_decode_returns_logits_and_its_loss_weighs_samples(rng):
+    from seqkeras.models import HardAttentionSeq2Seq
+
+    model = HardAttentionSeq2Seq(11, 13, LuongAttention("general"), embedding_dim=4, units=6,
+                                 seed=3)
+    source, target = model_inputs(rng)
+    encoded = model.encode(source)
+    for training in (False, True):  # sampled or argmax, decode returns what the others do
+        logits = model.decode(target, encoded, training=training)
+        assert not isinstance(logits, tuple | list) and tuple(logits.shape) == (3, 5, 13)
+        logits, weights = model.decode(target, encoded, return_weights=True, training=training)
+        assert tuple(weights.shape) == (3, 5, 6)
+    # the loss: the masked cross-entropy over all real tokens, each weighted by its row's weight
+    logits = to_numpy(model.decode(target, encoded)).astype("float64")
+    token_nll = np.log(np.exp(logits).sum(-1)) - np.take_along_axis(
+        logits, target[..., None], -1)[..., 0]
+    real = target != 0
+    weights = np.array([1.0, 0.0, 2.0])
+    expected = (token_nll * real * weights[:, None]).sum() / real.sum()
+    assert float(model.compute_loss(y=target, y_pred=logits.astype("float32"),
+                                    sample_weight=weights.astype("float32"))) == \
+        pytest.approx(expected, rel=1e-5)
+    assert float(model.compute_loss(y=target, y_pred=logits.astype("float32"))) == \
+        pytest.approx((token_nll * real).sum() / real.sum(), rel=1e-5)
+    # in a training step, a row of weight 0 does not move the REINFORCE term either
+    logits, log_alpha = (to_numpy(x) for x in model.reinforce_outputs(target, encoded))
+    changed = log_alpha.copy()
+    changed[1] -= 1.0
+    losses = [float(model.compute_loss(y=target, y_pred=(logits, a),
+                                       sample_weight=weights.astype("float32")))
+              for a in (log_alpha, changed)]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-6)
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_decode_last_only_is_the_last_position_of_the_full_decode(rng, name):
     model = MODELS[name]()

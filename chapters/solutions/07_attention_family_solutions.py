@@ -250,12 +250,9 @@ class LearnedBaselineHardAttention(HardAttentionSeq2Seq):
         self.baseline = keras.layers.Dense(1, name="baseline")
         self.baseline.build((None, None, self.units))  # used only in training steps
 
-    def decode(self, decoder_input_ids, encoded, return_weights=False, training=False,
-               last_only=False):
-        outputs = super().decode(decoder_input_ids, encoded, return_weights, training,
-                                 last_only)
-        if not training:
-            return outputs
+    def reinforce_outputs(self, decoder_input_ids, encoded):
+        """A training step's (logits, log alpha_{i z_i}), and the baseline b(s_i)."""
+        outputs = super().reinforce_outputs(decoder_input_ids, encoded)
         states = self.decoder_states(decoder_input_ids, encoded)
         return (*outputs, self.baseline(ops.stop_gradient(states))[..., 0])
 

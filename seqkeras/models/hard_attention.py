@@ -24,6 +24,12 @@ class HardAttentionSeq2Seq(AttentionSeq2Seq):
 
     Args: those of ``AttentionSeq2Seq``, plus ``seed`` for the sampling.
 
+    Returns:
+        ``decode`` returns what every translation model's does (logits, and alpha with
+        ``return_weights``), sampling z_i when ``training=True``; ``decode_step`` reads the
+        most probable position. Only a training step's ``call`` returns
+        ``reinforce_outputs``, ``(logits, log alpha_{i z_i})``, for ``compute_loss``.
+
     References:
         Xu et al. (2015), Show, attend and tell, https://arxiv.org/abs/1502.03044
     """
