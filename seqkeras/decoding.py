@@ -280,13 +280,15 @@ def log_prob_step(model):
 
 
 def log_prob_rerun(model):
-    """``f(encoded, rows, prefixes, banned) -> log_probs``, compiled: the reference path, the
-    decoder over each whole prefix (``model.decode(..., last_only=True)``)."""
+    """``f(encoded, rows, prefixes, banned) -> log_probs``: the reference path, the decoder
+    over each whole prefix (``model.decode(..., last_only=True)``). Compiled (see ``compiled``)
+    for the models of seqkeras, whose ``decode`` takes a prefix of any length; run op by op
+    for a subclass with its own ``decode`` (a Python loop over the positions, say)."""
     def rerun(encoded, rows, prefixes, banned):
         encoded = tuple(ops.take(x, rows, axis=0) for x in encoded)
         return _normalised(model.decode(prefixes, encoded, last_only=True)[:, -1], banned)
 
-    return compiled(model, rerun, "decode")
+    return compiled(model, rerun, "decode") if carries_state(model) else rerun
 
 
 def _padded_rows(n):
