@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -34,6 +34,9 @@
 # train: gradients that vanish or explode through time (Bengio, Simard & Frasconi, 1994), and
 # gradient clipping (Pascanu, Mikolov & Bengio, 2013). It ends on a real time series, yearly
 # sunspots.
+#
+# **Write it yourself:** [the lab](labs/01_elman_rnn_lab.ipynb) has you write the Elman cell's
+# `call`; its checker compares your code with seqkeras and names the mistake when they differ.
 
 # %%
 import os

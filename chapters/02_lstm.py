@@ -37,6 +37,9 @@
 # over 100 steps: the Elman RNN fails, the LSTM solves it), measures the gradient flow of both
 # trained networks to see why, and finally trains both on chapter 1's character language model at
 # the same number of parameters.
+#
+# **Write it yourself:** [the lab](labs/02_lstm_lab.ipynb) has you write the LSTM cell's `call`; its
+# checker compares your code with seqkeras and names the mistake when they differ.
 
 # %%
 import os

@@ -35,6 +35,9 @@
 # `keras.layers.GRUCell`, counts the parameters of the three cells, and reruns Chung et al.'s
 # comparison here on three of our tasks: the adding problem, the character language model, and
 # the sunspot series.
+#
+# **Write it yourself:** [the lab](labs/03_gru_lab.ipynb) has you write the GRU cell's `call`; its
+# checker compares your code with seqkeras and names the mistake when they differ.
 
 # %%
 import os

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -33,6 +33,10 @@
 # or KerasHub twin, trains a small Transformer on chapters 5-7's French -> English verses against
 # the attention RNN of chapter 6 for the same training time, measures what "parallel" buys as sentences grow, and
 # draws what the heads attend to.
+#
+# **Write it yourself:** [the lab](labs/08_transformer_lab.ipynb) has you write scaled dot-product
+# attention and the positional encoding; its checker compares your code with seqkeras and names the
+# mistake when they differ.
 
 # %%
 import os

@@ -4,6 +4,7 @@
     python -m course run [NN ...] [--full]    execute chapters headless, print a results table
     python -m course render NN [NN ...]       full run, outputs stored in the notebook
     python -m course seeds NN [NN ...]        full runs at seed offsets 1 and 2, into the syllabus
+    python -m course labs                     run the labs (skeletons unfilled), store their outputs
     python -m course check                    enforce the notebook rules (part of `make test`)
     python -m course readme                   regenerate the README tables from the syllabus
     python -m course normalise                normalise stored notebooks and re-sync their .py
@@ -18,7 +19,7 @@ import sys
 
 import nbformat
 
-from course import notebooks, readme, site
+from course import labs, notebooks, readme, site
 from course import syllabus as syl
 
 
@@ -171,6 +172,8 @@ def main(argv=None) -> int:
     seeds.add_argument("--offsets", nargs="+", type=int, default=[1, 2],
                        help="seed offsets to run (default: 1 2)")
     seeds.set_defaults(func=cmd_seeds)
+    sub.add_parser("labs", help="run the labs (skeletons unfilled) and store their outputs"
+                   ).set_defaults(func=lambda a: labs.render())
     sub.add_parser("check", help="enforce the notebook rules").set_defaults(func=cmd_check)
     sub.add_parser("readme", help="regenerate the README tables").set_defaults(func=cmd_readme)
     sub.add_parser("normalise", help="normalise stored notebooks").set_defaults(func=cmd_normalise)

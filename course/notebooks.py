@@ -247,6 +247,9 @@ def check_all() -> list[str]:
             if syl.status(entry) == "ready" and not entry.get("results"):
                 problems.append(f"{entry['title']} ({entry['number']}) is ready but has no "
                                 "full-mode results in the syllabus: render it")
+    from course import labs
+
+    problems += labs.check(syllabus)
     if readme.stale():
         problems.append("README.md tables are stale: run `python -m course readme`")
     return problems

@@ -32,6 +32,8 @@ def chapter_table(syllabus: dict) -> str:
     for c in syllabus["chapters"]:
         title = (f"[{c['title']}](chapters/{c['notebook']}.ipynb)" if syl.status(c) == "ready"
                  else c["title"])
+        if (syl.CHAPTERS_DIR / "labs" / f"{c['notebook']}_lab.ipynb").exists():
+            title += f" ([lab](chapters/labs/{c['notebook']}_lab.ipynb))"
         if syl.solutions_ready(c):
             title += f" ([solutions](chapters/solutions/{c['notebook']}_solutions.ipynb))"
         rows.append(f"| {c['number']} | {title} | {c['year']} | {c['teaches']} | "

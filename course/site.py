@@ -2,13 +2,13 @@
 
 Jupyter Book 1.x (Sphinx) turns the committed notebooks into HTML pages without executing them:
 the outputs stored by ``python -m course render`` are what a reader sees. The front page is the
-README; the sidebar lists every chapter with its solutions notebook nested under it. MathJax 3
-comes from npm (``course/book/package.json``) and is copied next to the pages, so the math
-typesets with no network; Sphinx would otherwise load it from a CDN.
+README; the sidebar lists every chapter with its lab and solutions notebook nested under it.
+MathJax 3 comes from npm (``course/book/package.json``) and is copied next to the pages, so the
+math typesets with no network; Sphinx would otherwise load it from a CDN.
 
 The book's sources are assembled under ``build/book/`` and the site is written to
 ``build/site/``: ``index.html`` is the front page, ``NN_topic.html`` a chapter and
-``solutions/NN_topic_solutions.html`` its solutions.
+``solutions/NN_topic_solutions.html`` its solutions, ``labs/NN_topic_lab.html`` its lab.
 """
 
 from __future__ import annotations
@@ -76,14 +76,21 @@ def book_config(syllabus: dict) -> dict:
     }
 
 
+def lab_path(chapter: dict) -> Path:
+    return syl.CHAPTERS_DIR / "labs" / f"{chapter['notebook']}_lab.ipynb"
+
+
 def table_of_contents(syllabus: dict) -> dict:
     entries = []
     for chapter in syllabus["chapters"]:
         if syl.status(chapter) != "ready":
             continue
         entry = {"file": chapter["notebook"]}
+        sections = [f"labs/{lab_path(chapter).stem}"] if lab_path(chapter).exists() else []
         if solutions_path(chapter).exists():
-            entry["sections"] = [{"file": f"solutions/{solutions_path(chapter).stem}"}]
+            sections.append(f"solutions/{solutions_path(chapter).stem}")
+        if sections:
+            entry["sections"] = [{"file": file} for file in sections]
         entries.append(entry)
     return {"format": "jb-book", "root": "index",
             "parts": [{"caption": "Chapters", "chapters": entries}]}
@@ -94,6 +101,7 @@ def assemble_source(syllabus: dict) -> None:
     build/book/."""
     shutil.rmtree(BOOK_SOURCE, ignore_errors=True)
     (BOOK_SOURCE / "solutions").mkdir(parents=True)
+    (BOOK_SOURCE / "labs").mkdir()
     readme_text = (syl.ROOT / "README.md").read_text()
     (BOOK_SOURCE / FRONT_PAGE).write_text(front_page(readme_text, syllabus["repository"]))
     for chapter in syllabus["chapters"]:
@@ -102,6 +110,8 @@ def assemble_source(syllabus: dict) -> None:
         shutil.copy2(syl.notebook_path(chapter), BOOK_SOURCE)
         if solutions_path(chapter).exists():
             shutil.copy2(solutions_path(chapter), BOOK_SOURCE / "solutions")
+        if lab_path(chapter).exists():
+            shutil.copy2(lab_path(chapter), BOOK_SOURCE / "labs")
     (BOOK_SOURCE / CONFIG).write_text(yaml.safe_dump(book_config(syllabus),
                                                             sort_keys=False))
     (BOOK_SOURCE / TABLE_OF_CONTENTS).write_text(yaml.safe_dump(table_of_contents(syllabus),

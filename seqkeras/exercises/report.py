@@ -103,8 +103,8 @@ def check_class(cls, base, piece):
 
 
 def not_implemented(piece):
-    return report(piece, False, "not implemented yet: write the call() method, then run this "
-                                "check again")
+    return report(piece, False, "not implemented yet: replace the `raise NotImplementedError` "
+                                "line with your code, then run this check again")
 
 
 def float32(rng, shape, scale=1.0):
