@@ -174,3 +174,34 @@ def test_positional_encoding_checker_names_every_mistake():
     assert "shape" in result.message
     result = exercises.check_positional_encoding(lambda n, d: 1 / 0)
     assert "ZeroDivisionError at line" in result.message
+
+
+def test_score_checkers_pass_the_references_and_name_every_mistake():
+    from seqkeras.layers import BahdanauAttention, LuongAttention
+
+    additive = type("Solved", (exercises.BahdanauAttentionExercise,),
+                    {"score": BahdanauAttention.score})
+    luong = type("Solved", (exercises.LuongAttentionExercise,), {"score": LuongAttention.score})
+    assert exercises.check_additive_score(additive).passed
+    assert exercises.check_luong_scores(luong).passed
+    assert "not implemented yet" in exercises.check_luong_scores(
+        exercises.LuongAttentionExercise).message
+
+    def learner(base, compute_for):
+        def score(self, query, values):
+            weights = {v.name: ops.convert_to_numpy(v).astype("float64") for v in self.weights}
+            q, h = (ops.convert_to_numpy(x).astype("float64") for x in (query, values))
+            return compute_for(self)(q, h, weights)
+        return type("Mistaken", (base,), {"score": score})
+
+    assert len(exercises.ADDITIVE_MISTAKES) >= 4
+    for mistake, compute in exercises.ADDITIVE_MISTAKES.items():
+        result = exercises.check_additive_score(
+            learner(exercises.BahdanauAttentionExercise, lambda self, f=compute: f))
+        assert not result.passed and mistake in result.message, (mistake, result.message)
+    for mistake, (name, compute) in exercises.LUONG_MISTAKES.items():
+        def pick(self, name=name, compute=compute):
+            return compute if self.score_name == name else (
+                lambda q, h, w, own=self.score_name: exercises.attention._luong(q, h, w, own))
+        result = exercises.check_luong_scores(learner(exercises.LuongAttentionExercise, pick))
+        assert not result.passed and mistake in result.message, (mistake, result.message)

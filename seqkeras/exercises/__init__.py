@@ -18,9 +18,15 @@ exception in the learner's code becomes a message naming their line.
 """
 
 from seqkeras.exercises.attention import (
+    ADDITIVE_MISTAKES,
     ATTENTION_MISTAKES,
+    LUONG_MISTAKES,
     POSITION_MISTAKES,
+    BahdanauAttentionExercise,
+    LuongAttentionExercise,
+    check_additive_score,
     check_attention,
+    check_luong_scores,
     check_positional_encoding,
 )
 from seqkeras.exercises.recurrent import (
@@ -36,7 +42,9 @@ from seqkeras.exercises.recurrent import (
 )
 from seqkeras.exercises.report import CheckReport
 
-__all__ = ["ATTENTION_MISTAKES", "CheckReport", "ELMAN_MISTAKES", "ElmanCellExercise",
+__all__ = ["ADDITIVE_MISTAKES", "ATTENTION_MISTAKES", "BahdanauAttentionExercise",
+           "LUONG_MISTAKES", "LuongAttentionExercise", "check_additive_score",
+           "check_luong_scores", "CheckReport", "ELMAN_MISTAKES", "ElmanCellExercise",
            "GRU_MISTAKES", "GRUCellExercise", "LSTM_MISTAKES", "LSTMCellExercise",
            "POSITION_MISTAKES", "check_attention", "check_elman_cell", "check_gru_cell",
            "check_lstm_cell", "check_positional_encoding"]

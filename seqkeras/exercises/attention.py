@@ -18,7 +18,12 @@ from seqkeras.exercises.report import (
     report,
     run_learner,
 )
-from seqkeras.layers import SinusoidalPositionalEncoding, scaled_dot_product_attention
+from seqkeras.layers import (
+    BahdanauAttention,
+    LuongAttention,
+    SinusoidalPositionalEncoding,
+    scaled_dot_product_attention,
+)
 
 
 def _softmax(scores, axis=-1):
@@ -163,3 +168,132 @@ POSITION_MISTAKES = {
     "positions start at 1; the first position is 0":
         lambda n, d: _encoding(n, d, first=1),
 }
+
+
+# --- the scores of chapters 6 and 7 ---------------------------------------------------------
+
+class BahdanauAttentionExercise(BahdanauAttention):
+    """``BahdanauAttention`` with ``W_a`` (d_q, units), ``U_a`` (d_v, units) and ``v_a``
+    (units,) built for you. Write ``score(self, query, values)``: ``(batch, T_q, d_q)`` and
+    ``(batch, T_v, d_v)`` -> e ``(batch, T_q, T_v)``, e_ij = tanh(q_i W_a + h_j U_a) v_a; the
+    softmax over real positions and the context are done for you."""
+
+    def score(self, query, values):
+        raise NotImplementedError("write e_ij = tanh(q_i W_a + h_j U_a) v_a")
+
+
+class LuongAttentionExercise(LuongAttention):
+    """``LuongAttention`` with its weights built for you (``general``: ``W_a`` (d_q, d_v);
+    ``concat``: ``W_a`` (d_q + d_v, units) and ``v_a`` (units,)). Write ``score(self, query,
+    values)`` for ``self.score_name`` in "dot", "general" and "concat": e ``(batch, T_q, T_v)``
+    = q_i . h_j, q_i W_a h_j^T, or tanh([q_i ; h_j] W_a) v_a."""
+
+    def score(self, query, values):
+        raise NotImplementedError("write the dot, general and concat scores")
+
+
+def _tanh_free(hidden):
+    return hidden
+
+
+def _additive(q, h, w, squash=np.tanh, use_v=True, swapped=False):
+    if swapped:
+        q_proj, h_proj = q @ w["U_a"], h @ w["W_a"]
+    else:
+        q_proj, h_proj = q @ w["W_a"], h @ w["U_a"]
+    hidden = squash(q_proj[:, :, None, :] + h_proj[:, None, :, :])
+    return hidden @ w["v_a"] if use_v else hidden.sum(-1)
+
+
+ADDITIVE_MISTAKES = {
+    "tanh is missing (e_ij = (q_i W_a + h_j U_a) v_a)":
+        lambda q, h, w: _additive(q, h, w, squash=_tanh_free),
+    "v_a is missing: the hidden units are summed instead of weighted by v_a":
+        lambda q, h, w: _additive(q, h, w, use_v=False),
+    "W_a and U_a are swapped (W_a projects the query s_i, U_a the annotations h_j)":
+        lambda q, h, w: _additive(q, h, w, swapped=True),
+    "the scores are scaled by 1/sqrt(d) (that is the Transformer's dot product, not Bahdanau's)":
+        lambda q, h, w: _additive(q, h, w) / math.sqrt(q.shape[-1]),
+}
+
+
+def _luong(q, h, w, name, mistake=None):
+    if name == "dot":
+        e = q @ np.swapaxes(h, 1, 2)
+        return e / math.sqrt(q.shape[-1]) if mistake == "scaled" else e
+    if name == "general":
+        W = w["W_a"].T if mistake == "transposed" else w["W_a"]
+        return q @ W @ np.swapaxes(h, 1, 2)
+    d_q = q.shape[-1]
+    first, second = (w["W_a"][d_q:], w["W_a"][:d_q]) if mistake == "order" else \
+        (w["W_a"][:d_q], w["W_a"][d_q:])
+    hidden = (q @ first)[:, :, None, :] + (h @ second)[:, None, :, :]
+    hidden = hidden if mistake == "no tanh" else np.tanh(hidden)
+    return hidden @ w["v_a"]
+
+
+LUONG_MISTAKES = {
+    "dot: the scores are scaled by 1/sqrt(d) (Luong's dot score is the plain q_i . h_j)":
+        ("dot", lambda q, h, w: _luong(q, h, w, "dot", "scaled")),
+    "general: W_a is transposed (q_i W_a h_j^T with W_a of shape (d_q, d_v))":
+        ("general", lambda q, h, w: _luong(q, h, w, "general", "transposed")),
+    "concat: tanh is missing (tanh([q_i ; h_j] W_a) v_a)":
+        ("concat", lambda q, h, w: _luong(q, h, w, "concat", "no tanh")),
+    "concat: the halves of W_a are used in the wrong order (the first d_q rows take q_i)":
+        ("concat", lambda q, h, w: _luong(q, h, w, "concat", "order")),
+}
+
+
+def _check_score(cls, base, piece, make, mistakes):
+    """Compare a learner's ``score`` (and the attention built on it) with the reference's."""
+    if not isinstance(cls, type) or not issubclass(cls, base):
+        raise TypeError(f"check a class derived from seqkeras.exercises.{base.__name__}, "
+                        f"not {cls!r}")
+    rng = np.random.default_rng(0)
+    d = 6  # query and annotations of one size, so that a swapped projection still runs
+    query, values = float32(rng, (2, 3, d)), float32(rng, (2, 5, d))
+    mask = np.ones((2, 5), dtype=bool)
+    mask[1, 3:] = False
+    try:
+        for label, kwargs in make.items():
+            reference, learner = base.__mro__[1](**kwargs), run_learner(cls, **kwargs)
+            for layer in (reference, learner):
+                layer.build(query.shape, values.shape)
+            reference.set_weights([float32(rng, w.shape, 0.7) for w in reference.get_weights()])
+            learner.set_weights(reference.get_weights())
+            weights = {v.name: as_array(v, v.name) for v in reference.weights}
+            expected = as_array(reference.score(query, values), "reference")
+            got = as_array(run_learner(learner.score, ops.convert_to_tensor(query),
+                                       ops.convert_to_tensor(values)), "the scores")
+            if problem := compare(got, expected, f"the {label} scores e_ij"):
+                q64, h64 = query.astype("float64"), values.astype("float64")
+                named = next((m for m, (which, f) in mistakes.items() if which == label
+                              and matches(got, f(q64, h64, weights), 1e-4)), None)
+                return report(piece, False, (named or problem) + ".")
+            context = as_array(run_learner(learner, query, values, values_mask=mask)[0],
+                               "the context")
+            if problem := compare(context, as_array(reference(query, values,
+                                                              values_mask=mask)[0], "ref"),
+                                  f"the {label} context with a padding mask"):
+                return report(piece, False, problem + ".")
+    except NotImplementedError:
+        return not_implemented(piece)
+    except LearnerError as error:
+        return report(piece, False, str(error))
+    return report(piece, True, f"the {', '.join(make)} scores and the attention built on them "
+                               "(with a padding mask) equal the reference.")
+
+
+def check_additive_score(cls):
+    """Check a subclass of ``BahdanauAttentionExercise``; returns a ``CheckReport``."""
+    mistakes = {m: ("additive", f) for m, f in ADDITIVE_MISTAKES.items()}
+    return _check_score(cls, BahdanauAttentionExercise, "Bahdanau's additive score",
+                        {"additive": {"units": 4}}, mistakes)
+
+
+def check_luong_scores(cls):
+    """Check a subclass of ``LuongAttentionExercise`` on the dot, general and concat scores;
+    returns a ``CheckReport``."""
+    return _check_score(cls, LuongAttentionExercise, "Luong's scores",
+                        {"dot": {"score": "dot"}, "general": {"score": "general"},
+                         "concat": {"score": "concat", "units": 4}}, LUONG_MISTAKES)
