@@ -32,7 +32,7 @@ def colab_url(repository: str, path: Path) -> str:
 def render(paths=None) -> int:
     """Run each lab (from its paired .py when the notebook is missing) and store it."""
     failures = 0
-    paths = paths or sorted({p.with_suffix(".ipynb") for p in LABS_DIR.glob("*_lab.py")})
+    paths = paths or sorted({p.with_suffix(".ipynb") for p in LABS_DIR.glob("*_lab.[ip]*")})
     for path in paths:
         nb = (nbformat.read(path, as_version=4) if path.exists()
               else jupytext.read(notebooks.paired_path(path)))
