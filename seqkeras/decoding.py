@@ -215,15 +215,20 @@ def greedy_search(next_log_probs, start_id, end_id, max_length):
 
 def carries_state(model):
     """Whether ``model``'s step interface (``start_decoding`` / ``decode_step``) can stand for
-    its ``decode``: it has one, and no subclass overrode ``decode`` or ``encode`` after the
-    class that wrote ``decode_step`` and ``start_decoding`` (such a subclass, e.g. one with
-    input feeding, decodes otherwise than the inherited steps would)."""
+    its ``decode``: it has one, and no subclass overrode, after the class that wrote the steps,
+    a method the steps must agree with: ``decode``, ``encode`` and those the model lists in
+    ``STEP_MIRRORS`` (the Transformer's ``embed``, say). Such a subclass, e.g. one with input
+    feeding or without positional encodings, decodes otherwise than the inherited steps would.
+    """
     def owner(name):
         return next((c for c in type(model).__mro__ if name in vars(c)), None)
 
-    pairs = (("decode_step", "decode"), ("start_decoding", "encode"))
-    return all(owner(step) is not None and owner(whole) is not None
-               and issubclass(owner(step), owner(whole)) for step, whole in pairs)
+    steps = [owner("decode_step"), owner("start_decoding")]
+    if None in steps:
+        return False
+    mirrored = ("decode", "encode", *getattr(model, "STEP_MIRRORS", ()))
+    return all(owner(name) is None or issubclass(step, owner(name))
+               for step in steps for name in mirrored)
 
 
 _COMPILED = weakref.WeakKeyDictionary()  # model -> {what: compiled function}

@@ -205,6 +205,21 @@ def test_carry_state_follows_a_subclass_that_decodes_otherwise(rng):
     np.testing.assert_allclose(log_probs(np.array([0, 1]), prefixes), expected, atol=1e-5)
 
 
+def test_a_transformer_subclass_with_its_own_embeddings_decodes_by_the_rerun(rng):
+    class WithoutPositions(Transformer):  # as in chapter 8's solutions
+        def embed(self, embed_ids, ids):
+            x = embed_ids(ids)
+            return self.dropout_layer(x * ops.cast(np.sqrt(self.d_model), x.dtype))
+
+    model = WithoutPositions(11, 13, d_model=8, num_heads=2, num_layers=1, intermediate_dim=12)
+    source = rng.integers(1, 11, size=(2, 4)).astype("int32")
+    assert decoding.carries_state(UNTRAINED["transformer pre-LN"]())
+    assert not decoding.carries_state(model)
+    english = type("Vocabulary", (), {"start_id": 2, "end_id": 3,
+                                      "decode": staticmethod(lambda ids: " ".join(map(str, ids)))})
+    assert len(decoding.translate(model, source, english, max_length=4)) == 2
+
+
 def test_prefixes_that_do_not_extend_the_last_call_are_replayed(rng):
     model = UNTRAINED["transformer pre-LN"]()
     source = rng.integers(1, 11, size=(3, 6)).astype("int32")

@@ -57,6 +57,8 @@ class Transformer(EncoderDecoder):
         Vaswani et al. (2017), Attention is all you need, https://arxiv.org/abs/1706.03762
     """
 
+    STEP_MIRRORS = ("embed",)  # decode_step embeds as decode does (decoding.carries_state)
+
     def __init__(self, source_vocab_size, target_vocab_size, d_model=128, num_heads=4,
                  num_layers=2, intermediate_dim=512, dropout=0.1, normalize_first=False,
                  **kwargs):

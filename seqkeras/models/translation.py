@@ -254,6 +254,8 @@ class AttentionSeq2Seq(EncoderDecoder):
         Luong, Pham & Manning (2015), https://arxiv.org/abs/1508.04025
     """
 
+    STEP_MIRRORS = ("decoder_states",)  # decode_step runs the decoder's cell itself
+
     def __init__(self, source_vocab_size, target_vocab_size, attention, embedding_dim=128,
                  units=256, dropout=0.0, **kwargs):
         what = "a positive even integer (half of it per encoder direction)"
