@@ -33,6 +33,10 @@
 # **This chapter** builds BERT's input representation and its masking from the paper, proves
 # the encoder equal to KerasHub's `BertBackbone`, pretrains a small BERT on the King James
 # Bible, and asks it to fill in blanks in verses it never saw.
+#
+# **Write it yourself:** [the lab](labs/09_bert_pretraining_lab.ipynb) has you write BERT's masked-
+# LM corruption (15%, then 80/10/10); its checker compares your code with seqkeras and names the
+# mistake when they differ.
 
 # %%
 import os

@@ -205,3 +205,32 @@ def test_score_checkers_pass_the_references_and_name_every_mistake():
                 lambda q, h, w, own=self.score_name: exercises.attention._luong(q, h, w, own))
         result = exercises.check_luong_scores(learner(exercises.LuongAttentionExercise, pick))
         assert not result.passed and mistake in result.message, (mistake, result.message)
+
+
+def test_masking_checker_passes_bert_and_names_every_mistake():
+    from seqkeras.data import mask_tokens
+    from seqkeras.exercises import masking
+
+    def bert(token_ids, vocabulary_size, mask_token_id, rng):
+        out = mask_tokens(token_ids, vocabulary_size, mask_token_id, rng)
+        selected = np.zeros(token_ids.shape, dtype=bool)
+        rows = np.repeat(np.arange(len(token_ids)), out["mask_positions"].shape[1])
+        keep = out["mask_weights"].ravel() > 0
+        selected[rows[keep], out["mask_positions"].ravel()[keep]] = True
+        return out["token_ids"], selected
+
+    result = exercises.check_masking(bert)
+    assert result.passed, result.message
+    assert len(exercises.MASKING_MISTAKES) >= 4
+    for mistake, corrupt in exercises.MASKING_MISTAKES.items():
+        result = exercises.check_masking(lambda ids, size, mask, rng, f=corrupt: f(ids, rng))
+        assert not result.passed and mistake in result.message, (mistake, result.message)
+    # uncatalogued: 15% selected and all masked, but [UNK] (id 3) never selected either
+    def odd(ids, size, mask, rng):
+        corrupted, selected = masking._corrupt(ids, rng)
+        corrupted[selected] = (corrupted[selected] + 1) % size  # never [MASK], never unchanged
+        return corrupted, selected
+    result = exercises.check_masking(odd)
+    assert not result.passed and "[MASK], of the selected" in result.message
+    assert "not implemented yet" in exercises.check_masking(
+        lambda *a: (_ for _ in ()).throw(NotImplementedError())).message

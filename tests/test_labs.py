@@ -32,6 +32,15 @@ ANSWERS = {
         "        candidate = ops.tanh(x_h + ops.matmul(r * h_prev, self.W_h[:, 2 * u:]))\n"
         "        h = z * h_prev + (1 - z) * candidate\n"
         "        return h, [h]"},
+    "09_bert_pretraining_lab": {
+        'raise NotImplementedError("choose 15%, then 80% [MASK] / 10% random / 10% unchanged")':
+        "selected = ~np.isin(token_ids, SPECIAL_IDS) & (rng.random(token_ids.shape) < 0.15)\n"
+        "    draw = rng.random(token_ids.shape)\n"
+        "    corrupted = token_ids.copy()\n"
+        "    corrupted[selected & (draw < 0.8)] = mask_token_id\n"
+        "    random = selected & (draw >= 0.8) & (draw < 0.9)\n"
+        "    corrupted[random] = rng.integers(0, vocabulary_size, size=int(random.sum()))\n"
+        "    return corrupted, selected"},
     "08_transformer_lab": {
         'raise NotImplementedError("write softmax(Q K^T / sqrt(d_k)) V")':
         "scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) / np.sqrt(query.shape[-1])\n"
@@ -67,5 +76,5 @@ def test_a_filled_in_lab_passes_its_checks_and_uses_the_piece(name):
     text = "\n".join(o.get("text", "") for c in executed.cells if c.cell_type == "code"
                      for o in c.outputs)
     assert "NOT YET" not in text and text.count("[PASSED]") == len(ANSWERS[name])
-    assert re.search(r"validation MSE|PE_p \. PE_q", text)
+    assert re.search(r"validation MSE|PE_p \. PE_q|\[CLS\] in the beginning", text)
     assert seconds < 60

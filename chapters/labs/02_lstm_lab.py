@@ -26,7 +26,7 @@
 # The equations, with the four blocks of the weights in Keras' order i, f, g, o:
 #
 # $$\begin{aligned}
-# [z_i \mid z_f \mid z_g \mid z_o] &= x_t W_x + h_{t-1} W_h + b \\
+# (z_i, z_f, z_g, z_o) &= x_t W_x + h_{t-1} W_h + b \\
 # i_t = \sigma(z_i), \quad f_t &= \sigma(z_f), \quad g_t = \tanh(z_g), \quad o_t = \sigma(z_o) \\
 # c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
 # h_t &= o_t \odot \tanh(c_t)

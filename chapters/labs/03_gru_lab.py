@@ -63,9 +63,9 @@ UNITS = 16 if FAST else 32
 # %% [markdown]
 # ## Your cell
 #
-# `exercises.GRUCellExercise` has created `self.W_x` (input_dim, 3 units) = $[W_{xz} \mid W_{xr}
-# \mid W_{xh}]$, `self.W_h` (units, 3 units) = $[W_{hz} \mid W_{hr} \mid W_{hh}]$ and `self.b`
-# (3 units,). `states` is `[h_{t-1}]`; return `(h_t, [h_t])`. Use `keras.ops` (`ops.matmul`,
+# `exercises.GRUCellExercise` has created `self.W_x` (input_dim, 3 units), the blocks
+# $W_{xz}, W_{xr}, W_{xh}$ side by side, `self.W_h` (units, 3 units), $W_{hz}, W_{hr}, W_{hh}$,
+# and `self.b` (3 units,). `states` is `[h_{t-1}]`; return `(h_t, [h_t])`. Use `keras.ops` (`ops.matmul`,
 # `ops.split`, `ops.sigmoid`, `ops.tanh`; `self.units` is the number of units) so that the cell
 # runs on every backend. Replace the `raise` line with your code.
 

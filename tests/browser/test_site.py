@@ -13,10 +13,14 @@ from .conftest import requested_urls, screenshot
 CHAPTERS = [c for c in syl.load()["chapters"] if syl.status(c) == "ready"]
 SOLUTIONS = [syl.solutions(c) for c in CHAPTERS if syl.solutions_ready(c)]
 PAGES = CHAPTERS + SOLUTIONS
+# The labs (committed unfilled: no plots yet) are pages too, between a chapter and its solutions.
+LABS = [{"notebook": site.lab_path(c).stem, "lab_of": c} for c in CHAPTERS
+        if site.lab_path(c).exists()]
 
 
 def page(site_url, entry):
-    folder = "solutions/" if entry.get("solutions_of") else ""
+    folder = ("solutions/" if entry.get("solutions_of") else
+              "labs/" if entry.get("lab_of") else "")
     return f"{site_url}{folder}{entry['notebook']}.html"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
@@ -76,12 +80,13 @@ def test_chapter_page(browser, site_url, chapter):
 
     links = {a.get_attribute("href") for a in browser.find_elements("css selector", "a[href]")}
     others = [c for c in PAGES if c is not chapter]
-    missing = [c["notebook"] for c in others if page(site_url, c) not in links]
-    assert missing == [], "sidebar lacks these chapters and solutions"
+    missing = [c["notebook"] for c in others + LABS if page(site_url, c) not in links]
+    assert missing == [], "sidebar lacks these chapters, labs and solutions"
     assert syl.colab_url(syl.load()["repository"], chapter) in links
 
-    order = [entry for c in CHAPTERS for entry in [c] + [s for s in SOLUTIONS
-                                                          if s["solutions_of"] is c]]
+    order = [entry for c in CHAPTERS for entry in [c] + [lab for lab in LABS
+                                                          if lab["lab_of"] is c]
+             + [s for s in SOLUTIONS if s["solutions_of"] is c]]
     position = order.index(chapter)
     for neighbour in (order[position - 1:position] + order[position + 1:position + 2]):
         name = neighbour["notebook"]
@@ -92,3 +97,21 @@ def test_chapter_page(browser, site_url, chapter):
                if urlparse(url).hostname not in ("127.0.0.1", None) and url != COLAB_BADGE]
     assert outside == [], "requests that leave the machine"
     screenshot(browser, f"site_{chapter['notebook']}")
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[lab["notebook"] for lab in LABS])
+def test_lab_page(browser, site_url, lab):
+    requested_urls(browser)
+    browser.get(page(site_url, lab))
+    browser.set_script_timeout(60)
+    assert browser.execute_async_script(WAIT_FOR_MATHJAX) == "ok"
+    assert browser.execute_script(RAW_MATH_SCRIPT) == []
+    text = browser.find_element("tag name", "main").text
+    assert "not implemented yet" in text  # the unfilled skeleton's check, as committed
+    links = {a.get_attribute("href") for a in browser.find_elements("css selector", "a[href]")}
+    assert f"https://colab.research.google.com/github/{syl.load()['repository']}/blob/main/" \
+           f"chapters/labs/{lab['notebook']}.ipynb" in links
+    outside = [url for url in requested_urls(browser)
+               if urlparse(url).hostname not in ("127.0.0.1", None) and url != COLAB_BADGE]
+    assert outside == [], "requests that leave the machine"
+    screenshot(browser, f"site_{lab['notebook']}")
