@@ -104,7 +104,8 @@ def test_lab_page(browser, site_url, lab):
     requested_urls(browser)
     browser.get(page(site_url, lab))
     browser.set_script_timeout(60)
-    assert browser.execute_async_script(WAIT_FOR_MATHJAX) == "ok"
+    if browser.find_elements("css selector", "main .math"):  # MathJax comes only with math
+        assert browser.execute_async_script(WAIT_FOR_MATHJAX) == "ok"
     assert browser.execute_script(RAW_MATH_SCRIPT) == []
     text = browser.find_element("tag name", "main").text
     assert "not implemented yet" in text  # the unfilled skeleton's check, as committed
