@@ -35,10 +35,9 @@ if "google.colab" in sys.modules:
                     "seqkeras @ git+https://github.com/seqkeras/seqkeras"], check=True)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras
 from keras import ops
 
-from seqkeras import data, exercises, models, training
+from seqkeras import exercises
 from seqkeras.utils import setup
 
 ENV = setup(seed=1990)
@@ -87,12 +86,5 @@ report = exercises.check_elman_cell(MyElmanCell)
 # (about 0.167). Over 10 steps an Elman RNN does better; chapter 2 shows it failing at 100.
 
 # %%
-if report.passed:
-    x, y = data.adding_problem(SEQUENCES, ADDING_LENGTH, seed=0)
-    x_val, y_val = data.adding_problem(500, ADDING_LENGTH, seed=1)
-    model = models.rnn_forecaster(MyElmanCell(UNITS), num_features=2)
-    run = training.fit(model, x, y[:, None], (x_val, y_val[:, None]), EPOCHS, "mse",
-                       batch_size=64, learning_rate=3e-3, verbose=2)
-    print(f"validation MSE {min(run.history['val_loss']):.4f} against 0.1667 for always 1.0")
-else:
-    print("Fill in MyElmanCell.call above until the check passes; then this cell trains it.")
+run = exercises.train_on_adding_problem(report, MyElmanCell, ADDING_LENGTH, SEQUENCES,
+                                         EPOCHS, UNITS)

@@ -43,10 +43,9 @@ if "google.colab" in sys.modules:
                     "seqkeras @ git+https://github.com/seqkeras/seqkeras"], check=True)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras
 from keras import ops
 
-from seqkeras import data, exercises, models, training
+from seqkeras import exercises
 from seqkeras.utils import setup
 
 ENV = setup(seed=2014)
@@ -65,9 +64,9 @@ UNITS = 16 if FAST else 32
 #
 # `exercises.GRUCellExercise` has created `self.W_x` (input_dim, 3 units), the blocks
 # $W_{xz}, W_{xr}, W_{xh}$ side by side, `self.W_h` (units, 3 units), $W_{hz}, W_{hr}, W_{hh}$,
-# and `self.b` (3 units,). `states` is `[h_{t-1}]`; return `(h_t, [h_t])`. Use `keras.ops` (`ops.matmul`,
-# `ops.split`, `ops.sigmoid`, `ops.tanh`; `self.units` is the number of units) so that the cell
-# runs on every backend. Replace the `raise` line with your code.
+# and `self.b` (3 units,). `states` is `[h_{t-1}]`; return `(h_t, [h_t])`. Use `keras.ops`
+# (`ops.matmul`, `ops.split`, `ops.sigmoid`, `ops.tanh`; `self.units` is the number of units)
+# so that the cell runs on every backend. Replace the `raise` line with your code.
 
 # %%
 class MyGRUCell(exercises.GRUCellExercise):
@@ -96,12 +95,5 @@ report = exercises.check_gru_cell(MyGRUCell)
 # (about 0.167); a gated cell that remembers the first marked value does far better.
 
 # %%
-if report.passed:
-    x, y = data.adding_problem(SEQUENCES, ADDING_LENGTH, seed=0)
-    x_val, y_val = data.adding_problem(500, ADDING_LENGTH, seed=1)
-    model = models.rnn_forecaster(MyGRUCell(UNITS), num_features=2)
-    run = training.fit(model, x, y[:, None], (x_val, y_val[:, None]), EPOCHS, "mse",
-                       batch_size=64, learning_rate=3e-3, verbose=2)
-    print(f"validation MSE {min(run.history['val_loss']):.4f} against 0.1667 for always 1.0")
-else:
-    print("Fill in MyGRUCell.call above until the check passes; then this cell trains it.")
+run = exercises.train_on_adding_problem(report, MyGRUCell, ADDING_LENGTH, SEQUENCES,
+                                         EPOCHS, UNITS)

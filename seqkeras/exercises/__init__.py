@@ -30,6 +30,7 @@ from seqkeras.exercises.attention import (
     check_positional_encoding,
 )
 from seqkeras.exercises.masking import MASKING_MISTAKES, check_masking
+from seqkeras.exercises.practice import train_on_adding_problem
 from seqkeras.exercises.recurrent import (
     ELMAN_MISTAKES,
     GRU_MISTAKES,
@@ -48,4 +49,5 @@ __all__ = ["ADDITIVE_MISTAKES", "ATTENTION_MISTAKES", "BahdanauAttentionExercise
            "check_luong_scores", "CheckReport", "ELMAN_MISTAKES", "ElmanCellExercise",
            "GRU_MISTAKES", "GRUCellExercise", "LSTM_MISTAKES", "LSTMCellExercise",
            "POSITION_MISTAKES", "check_attention", "check_elman_cell", "check_gru_cell",
-           "check_lstm_cell", "check_masking", "check_positional_encoding", "MASKING_MISTAKES"]
+           "check_lstm_cell", "check_masking", "check_positional_encoding", "MASKING_MISTAKES",
+           "train_on_adding_problem"]
