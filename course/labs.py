@@ -24,6 +24,11 @@ def lab_paths() -> list[Path]:
     return sorted(LABS_DIR.glob("*_lab.ipynb"))
 
 
+def lab_path(chapter: dict) -> Path:
+    """Where a chapter's lab lives (whether or not it has one)."""
+    return LABS_DIR / f"{chapter['notebook']}_lab.ipynb"
+
+
 def colab_url(repository: str, path: Path) -> str:
     return (f"https://colab.research.google.com/github/{repository}/blob/main/chapters/labs/"
             f"{path.name}")
@@ -50,32 +55,21 @@ def render(paths=None) -> int:
 
 
 def check(syllabus: dict) -> list[str]:
-    """The rules a lab keeps: its Colab badge, outputs of one top-to-bottom run, normalised,
-    paired with its .py, named after a chapter that links to it."""
+    """The rules a lab keeps: its Colab badge, the stored form of every notebook
+    (``notebooks.stored_form_problems``), and a chapter of its name that links to it."""
     problems = []
+    chapters = {lab_path(c).stem: c for c in syllabus["chapters"]}
     for path in lab_paths():
         nb = nbformat.read(path, as_version=4)
-        if colab_url(syllabus["repository"], path) not in nb.cells[0].source:
-            problems.append(f"{path.name}: the first cell lacks its Open-in-Colab badge")
-        counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
-        if counts != list(range(1, len(counts) + 1)):
-            problems.append(f"{path.name}: the stored outputs are not from one top-to-bottom "
-                            "run: `python -m course labs`")
-        if notebooks.normalise(nb) != nb:
-            problems.append(f"{path.name}: not normalised: `python -m course labs`")
-        paired = notebooks.paired_path(path)
-        if not paired.exists() or notebooks._without_jupytext_version(paired.read_text()) != \
-                notebooks._without_jupytext_version(notebooks.paired_text(nb)):
-            problems.append(f"{path.name}: {paired.name} is missing or out of sync")
-    chapters = {f"{c['notebook']}_lab": c for c in syllabus["chapters"]}
-    for path in lab_paths():
-        if path.stem not in chapters:
-            problems.append(f"{path.name}: a lab is named after its chapter "
-                            "(NN_topic_lab.ipynb), and no chapter is called so")
-            continue
-        chapter_nb = nbformat.read(syl.notebook_path(chapters[path.stem]), as_version=4)
-        if not any(f"labs/{path.name}" in c.source for c in chapter_nb.cells
-                   if c.cell_type == "markdown"):
-            problems.append(f"{chapters[path.stem]['notebook']}.ipynb does not link to its lab "
-                            f"labs/{path.name}")
+        found = [] if colab_url(syllabus["repository"], path) in nb.cells[0].source else [
+            "the first cell lacks its Open-in-Colab badge"]
+        found += notebooks.stored_form_problems(path, nb, "python -m course labs")
+        chapter = chapters.get(path.stem)
+        if chapter is None:
+            found.append("a lab is named after its chapter (NN_topic_lab.ipynb), and no "
+                         "chapter is called so")
+        elif not any(f"labs/{path.name}" in c.source for c in nbformat.read(
+                syl.notebook_path(chapter), as_version=4).cells if c.cell_type == "markdown"):
+            found.append(f"{chapter['notebook']}.ipynb does not link to it")
+        problems += [f"{path.name}: {problem}" for problem in found]
     return problems

@@ -189,19 +189,26 @@ def check_notebook(path: Path, syllabus: dict) -> list[str]:
         problems.append(f"the parameters cell must contain {PARAMETERS_LINE!r}")
     if "publish_results(" not in code[-1].source:
         problems.append("the last code cell must publish the key results (publish_results)")
-    counts = [c.execution_count for c in code]
-    if counts != list(range(1, len(code) + 1)):
-        problems.append("the stored outputs are not from one top-to-bottom run "
-                        f"(execution counts {counts[:8]}...): render it with "
-                        f"`python -m course render {chapter['number']}`")
     rendered = nb.metadata.get("seqkeras", {})
     if rendered.get("outputs") != "full run" or rendered.get("code_sha256") != code_fingerprint(nb):
         problems.append("the stored outputs are not from a full run of the current code (a code "
                         "cell changed since the last render): run "
                         f"`python -m course render {chapter['number']}`")
+    problems += stored_form_problems(path, nb, f"python -m course render {chapter['number']}")
+    return [f"{path.name}: {p}" for p in problems]
+
+
+def stored_form_problems(path: Path, nb, command: str) -> list[str]:
+    """What every stored notebook keeps: outputs of one top-to-bottom run, normalised, paired
+    with its text form. ``command`` re-runs and stores it."""
+    problems = []
+    counts = [c.execution_count for c in _code_cells(nb)]
+    if counts != list(range(1, len(counts) + 1)):
+        problems.append("the stored outputs are not from one top-to-bottom run "
+                        f"(execution counts {counts[:8]}...): run `{command}`")
     if normalise(nb) != nb:
         problems.append("outputs/metadata are not normalised (Colab or execution metadata, "
-                        "stderr): render it, or `python -m course normalise`")
+                        f"stderr): run `{command}`, or `python -m course normalise`")
     paired = paired_path(path)
     if not paired.exists():
         problems.append(f"the paired text form {paired.name} is missing")
@@ -209,7 +216,7 @@ def check_notebook(path: Path, syllabus: dict) -> list[str]:
             paired_text(nb)):
         problems.append(f"{paired.name} is out of sync with the notebook "
                         f"(`jupytext --sync {_shown(path)}`)")
-    return [f"{path.name}: {p}" for p in problems]
+    return problems
 
 
 def exercise_numbers(nb) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from course import labs
 from course import syllabus as syl
 
 README = syl.ROOT / "README.md"
@@ -32,8 +33,8 @@ def chapter_table(syllabus: dict) -> str:
     for c in syllabus["chapters"]:
         title = (f"[{c['title']}](chapters/{c['notebook']}.ipynb)" if syl.status(c) == "ready"
                  else c["title"])
-        if (syl.CHAPTERS_DIR / "labs" / f"{c['notebook']}_lab.ipynb").exists():
-            title += f" ([lab](chapters/labs/{c['notebook']}_lab.ipynb))"
+        if labs.lab_path(c).exists():
+            title += f" ([lab](chapters/labs/{labs.lab_path(c).name}))"
         if syl.solutions_ready(c):
             title += f" ([solutions](chapters/solutions/{c['notebook']}_solutions.ipynb))"
         rows.append(f"| {c['number']} | {title} | {c['year']} | {c['teaches']} | "

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from course import labs
 from course import syllabus as syl
 
 BUILD = syl.ROOT / "build"
@@ -76,17 +77,14 @@ def book_config(syllabus: dict) -> dict:
     }
 
 
-def lab_path(chapter: dict) -> Path:
-    return syl.CHAPTERS_DIR / "labs" / f"{chapter['notebook']}_lab.ipynb"
-
-
 def table_of_contents(syllabus: dict) -> dict:
     entries = []
     for chapter in syllabus["chapters"]:
         if syl.status(chapter) != "ready":
             continue
         entry = {"file": chapter["notebook"]}
-        sections = [f"labs/{lab_path(chapter).stem}"] if lab_path(chapter).exists() else []
+        lab = labs.lab_path(chapter)
+        sections = [f"labs/{lab.stem}"] if lab.exists() else []
         if solutions_path(chapter).exists():
             sections.append(f"solutions/{solutions_path(chapter).stem}")
         if sections:
@@ -110,8 +108,8 @@ def assemble_source(syllabus: dict) -> None:
         shutil.copy2(syl.notebook_path(chapter), BOOK_SOURCE)
         if solutions_path(chapter).exists():
             shutil.copy2(solutions_path(chapter), BOOK_SOURCE / "solutions")
-        if lab_path(chapter).exists():
-            shutil.copy2(lab_path(chapter), BOOK_SOURCE / "labs")
+        if labs.lab_path(chapter).exists():
+            shutil.copy2(labs.lab_path(chapter), BOOK_SOURCE / "labs")
     (BOOK_SOURCE / CONFIG).write_text(yaml.safe_dump(book_config(syllabus),
                                                             sort_keys=False))
     (BOOK_SOURCE / TABLE_OF_CONTENTS).write_text(yaml.safe_dump(table_of_contents(syllabus),

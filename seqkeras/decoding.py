@@ -377,12 +377,13 @@ def translation_log_probs(model, source_ids, banned_ids=(0, 1, 2), carry_state=N
         keys = [(int(s), prefix.tobytes()) for s, prefix in zip(source_index, prefixes,
                                                                   strict=True)]
         parents = [last["rows"].get((s, key[:-4])) for s, key in keys]  # 4 bytes a token
+        extends_last_call = prefixes.shape[1] > 1 and None not in parents
         if prefixes.shape[1] > last["max_length"]:  # more room, then replay from the start
             while prefixes.shape[1] > last["max_length"]:
                 last["max_length"] *= 2
             last["initial_state"] = model.start_decoding(encoded, last["max_length"])
-            parents = [None]
-        if prefixes.shape[1] > 1 and all(row is not None for row in parents):
+            extends_last_call = False
+        if extends_last_call:
             log_probs, last["state"] = run(step, last["state"], parents, prefixes[:, -1])
         else:  # the first word, or not an extension of the last call: from the start
             state, rows = last["initial_state"], source_index

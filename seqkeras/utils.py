@@ -11,6 +11,8 @@ from pathlib import Path
 
 import keras
 
+from seqkeras import arguments
+
 
 def gpu_name() -> str | None:
     """Name of the first GPU the active Keras backend can use, or None on a CPU-only machine."""
@@ -75,9 +77,7 @@ def set_seed(seed: int) -> int:
     >>> bool(np.random.rand() == first)
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    seed += seed_offset()
+    seed = arguments.integer("seed", seed, 0, what="an integer >= 0") + seed_offset()
     keras.utils.set_random_seed(seed)
     return seed
 

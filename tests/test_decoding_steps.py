@@ -232,3 +232,22 @@ def test_prefixes_that_do_not_extend_the_last_call_are_replayed(rng):
     # straight to a 4-token prefix, then an unrelated 2-token one: no parents to reuse
     for prefix in (prefixes, prefixes[::-1, :2]):
         np.testing.assert_allclose(step(rows, prefix), reference(rows, prefix), atol=1e-5)
+
+
+def test_a_decoder_only_block_caches_as_it_runs(rng):
+    """Without cross-attention (a GPT-like block) the cache holds only the self-attention keys
+    and values, sized by ``batch_size``; step by step it gives ``call``'s causal outputs."""
+    from seqkeras.layers import TransformerDecoderBlock
+
+    block = TransformerDecoderBlock(num_heads=2, intermediate_dim=12, normalize_first=True)
+    y = rng.normal(size=(3, 5, 8)).astype("float32")
+    full = to_numpy(block(y))
+    cache = block.start_cache(5, batch_size=3)
+    assert len(cache) == 2 and tuple(cache[0].shape) == (3, 5, 2, 4)
+    steps = []
+    for position in range(5):
+        output, cache = block.call_cached(y[:, position:position + 1], cache, position)
+        steps.append(to_numpy(output)[:, 0])
+    np.testing.assert_allclose(np.stack(steps, axis=1), full, atol=1e-5)
+    with pytest.raises(ValueError, match="with an encoder_sequence if and only if"):
+        block.start_cache(5, encoder_sequence=y)

@@ -78,3 +78,22 @@ def test_a_filled_in_lab_passes_its_checks_and_uses_the_piece(name):
     assert "NOT YET" not in text and text.count("[PASSED]") == len(ANSWERS[name])
     assert re.search(r"validation MSE|PE_p \. PE_q|\[CLS\] in the beginning", text)
     assert seconds < 60
+
+
+def test_course_check_catches_broken_labs(tmp_path, monkeypatch):
+    from course import syllabus as syl
+
+    for name in ("02_lstm_lab", "99_unknown_lab"):
+        nb = nbformat.read(labs.LABS_DIR / "02_lstm_lab.ipynb", as_version=4)
+        if name == "02_lstm_lab":
+            nb.cells[0].source = nb.cells[0].source.replace("colab.research.google.com",
+                                                            "example.org")
+            [c for c in nb.cells if c.cell_type == "code"][2].execution_count = 9
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    monkeypatch.setattr(labs, "LABS_DIR", tmp_path)
+    problems = "\n".join(labs.check(syl.load()))
+    assert "02_lstm_lab.ipynb: the first cell lacks its Open-in-Colab badge" in problems
+    assert "not from one top-to-bottom run" in problems
+    assert "02_lstm_lab.py is missing" in problems.replace("the paired text form ", "")
+    assert "99_unknown_lab.ipynb: a lab is named after its chapter" in problems
+    assert "does not link" not in problems  # chapter 2 links to its lab

@@ -96,9 +96,9 @@ encoding_report = exercises.check_positional_encoding(my_positional_encoding)
 #
 # Once both checks pass: the dot product $PE_p \cdot PE_q$ depends only on the distance
 # $p - q$ (each pair of dimensions contributes $\cos((p - q)\,\omega_i)$), so attention between
-# positional encodings can find relative positions. Your attention over them, queries and keys
-# both the encoding, puts its weight on the diagonal: each position looks most at itself and its
-# neighbours.
+# positional encodings can find relative positions. The cell prints how much of your attention,
+# queries and keys both the encoding, falls on each position and its two neighbours, against
+# the share a uniform spread would give them, and draws both matrices.
 
 # %%
 if attention_report.passed and encoding_report.passed:
@@ -108,8 +108,9 @@ if attention_report.passed and encoding_report.passed:
           np.round([similarity[p + 5, p] for p in (0, 10, 40, LENGTH - 6)], 4))
     _, weights = my_attention(pe[None], pe[None], pe[None])
     weights = ops.convert_to_numpy(weights)[0]
-    print(f"weight on the position itself or a neighbour: "
-          f"{np.mean([weights[p, max(p - 1, 0):p + 2].sum() for p in range(LENGTH)]):.2f}")
+    near = np.mean([weights[p, max(p - 1, 0):p + 2].sum() for p in range(LENGTH)])
+    print(f"weight on the position itself and its neighbours: {near:.3f} "
+          f"(a uniform spread: {3 / LENGTH:.3f})")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     axes[0].imshow(similarity, cmap="viridis")
     axes[0].set(title="PE_p . PE_q", xlabel="position q", ylabel="position p")

@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from course import site
+from course import labs, site
 from course import syllabus as syl
 
 from .conftest import requested_urls, screenshot
@@ -14,8 +14,8 @@ CHAPTERS = [c for c in syl.load()["chapters"] if syl.status(c) == "ready"]
 SOLUTIONS = [syl.solutions(c) for c in CHAPTERS if syl.solutions_ready(c)]
 PAGES = CHAPTERS + SOLUTIONS
 # The labs (committed unfilled: no plots yet) are pages too, between a chapter and its solutions.
-LABS = [{"notebook": site.lab_path(c).stem, "lab_of": c} for c in CHAPTERS
-        if site.lab_path(c).exists()]
+LABS = [{"notebook": labs.lab_path(c).stem, "lab_of": c} for c in CHAPTERS
+        if labs.lab_path(c).exists()]
 
 
 def page(site_url, entry):
@@ -110,8 +110,7 @@ def test_lab_page(browser, site_url, lab):
     text = browser.find_element("tag name", "main").text
     assert "not implemented yet" in text  # the unfilled skeleton's check, as committed
     links = {a.get_attribute("href") for a in browser.find_elements("css selector", "a[href]")}
-    assert f"https://colab.research.google.com/github/{syl.load()['repository']}/blob/main/" \
-           f"chapters/labs/{lab['notebook']}.ipynb" in links
+    assert labs.colab_url(syl.load()["repository"], labs.lab_path(lab["lab_of"])) in links
     outside = [url for url in requested_urls(browser)
                if urlparse(url).hostname not in ("127.0.0.1", None) and url != COLAB_BADGE]
     assert outside == [], "requests that leave the machine"
