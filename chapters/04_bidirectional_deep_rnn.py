@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -34,6 +34,10 @@
 # half computes and what each model can see, and trains uni- and bidirectional LSTMs, with one
 # and two layers, on a per-character task on real text: restoring the spaces of the King James
 # Bible after they have been removed.
+#
+# **Write it yourself:** [the lab](labs/04_bidirectional_deep_rnn_lab.ipynb) has you write the
+# bidirectional layer (a forward and a backward RNN over a padded batch, merged); its checker
+# compares your code with `keras.layers.Bidirectional` and names the mistake when they differ.
 
 # %%
 import os

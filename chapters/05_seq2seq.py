@@ -36,6 +36,10 @@
 # compares it with a word-for-word statistical baseline, trains Cho et al.'s variant, and finds
 # the weakness chapter 6 removes: all of the source must pass through one vector, however long
 # the verse.
+#
+# **Write it yourself:** [the lab](labs/05_seq2seq_lab.ipynb) has you write the encoder loop that
+# produces the fixed vector (the state after each sentence's last real word); its checker compares
+# your code with `keras.layers.RNN` and names the mistake when they differ.
 
 # %%
 import os

@@ -35,6 +35,10 @@
 # at most 30 tokens and then, as the paper's RNNsearch-50, on those of up to 50, measures every
 # model against verse length up to 60 tokens (the paper's Figure 2), draws what the attention
 # learned to look at and checks it against the alignments of a statistical model.
+#
+# **Write it yourself:** [the lab](labs/06_bahdanau_attention_lab.ipynb) has you write Bahdanau's
+# additive score; its checker compares your code with seqkeras and names the mistake when they
+# differ.
 
 # %%
 import os

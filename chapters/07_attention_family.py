@@ -31,6 +31,10 @@
 #
 # **This chapter** builds each score, checks it against the Keras layers, trains every variant on
 # chapter 5's French -> English verses under one budget and puts them in one table.
+#
+# **Write it yourself:** [the lab](labs/07_attention_family_lab.ipynb) has you write Luong's dot,
+# general and concat scores; its checker compares your code with seqkeras and names the mistake when
+# they differ.
 
 # %%
 import os

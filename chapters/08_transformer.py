@@ -35,7 +35,7 @@
 # draws what the heads attend to.
 #
 # **Write it yourself:** [the lab](labs/08_transformer_lab.ipynb) has you write scaled dot-product
-# attention and the positional encoding; its checker compares your code with seqkeras and names the
+# attention, multi-head attention and the positional encoding; its checker compares your code with seqkeras and names the
 # mistake when they differ.
 
 # %%

@@ -31,6 +31,10 @@
 # traditional divisions of the Bible (law, history, poetry, prophets, gospels and acts, epistles)
 # a verse comes from, on the fixed chapter-level split. It sets majority and bag-of-words
 # baselines, then compares the three ways of training at 200, 1,000 and 4,000 labels.
+#
+# **Write it yourself:** [the lab](labs/10_bert_finetuning_lab.ipynb) has you write BERT's input
+# embeddings (token + position + segment, normalised); its checker compares your code with seqkeras
+# and names the mistake when they differ.
 
 # %%
 import os

@@ -33,6 +33,9 @@
 # verses for the same number of steps, then fine-tuned on chapter 10's task (which division of
 # the Bible a verse comes from), and one table compares them: parameters, pretraining time,
 # masked-LM accuracy, fine-tuned accuracy and inference time.
+#
+# **Write it yourself:** [the lab](labs/11_bert_family_lab.ipynb) has you write DistilBERT's soft-
+# target loss; its checker compares your code with seqkeras and names the mistake when they differ.
 
 # %%
 import os

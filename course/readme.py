@@ -34,7 +34,8 @@ def chapter_table(syllabus: dict) -> str:
         title = (f"[{c['title']}](chapters/{c['notebook']}.ipynb)" if syl.status(c) == "ready"
                  else c["title"])
         if labs.lab_path(c).exists():
-            title += f" ([lab](chapters/labs/{labs.lab_path(c).name}))"
+            title += (f" ([lab](chapters/labs/{labs.lab_path(c).name}), [solved](chapters/labs/"
+                      f"solutions/{labs.solved_path(labs.lab_path(c)).name}))")
         if syl.solutions_ready(c):
             title += f" ([solutions](chapters/solutions/{c['notebook']}_solutions.ipynb))"
         rows.append(f"| {c['number']} | {title} | {c['year']} | {c['teaches']} | "

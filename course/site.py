@@ -2,13 +2,15 @@
 
 Jupyter Book 1.x (Sphinx) turns the committed notebooks into HTML pages without executing them:
 the outputs stored by ``python -m course render`` are what a reader sees. The front page is the
-README; the sidebar lists every chapter with its lab and solutions notebook nested under it.
+README; the sidebar lists every chapter with its lab, the lab solved and its solutions notebook
+nested under it.
 MathJax 3 comes from npm (``course/book/package.json``) and is copied next to the pages, so the
 math typesets with no network; Sphinx would otherwise load it from a CDN.
 
 The book's sources are assembled under ``build/book/`` and the site is written to
 ``build/site/``: ``index.html`` is the front page, ``NN_topic.html`` a chapter and
-``solutions/NN_topic_solutions.html`` its solutions, ``labs/NN_topic_lab.html`` its lab.
+``solutions/NN_topic_solutions.html`` its solutions, ``labs/NN_topic_lab.html`` its lab and
+``labs/solutions/NN_topic_lab_solutions.html`` the lab solved.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ def table_of_contents(syllabus: dict) -> dict:
         entry = {"file": chapter["notebook"]}
         lab = labs.lab_path(chapter)
         sections = [f"labs/{lab.stem}"] if lab.exists() else []
+        if labs.solved_path(lab).exists():
+            sections.append(f"labs/solutions/{labs.solved_path(lab).stem}")
         if solutions_path(chapter).exists():
             sections.append(f"solutions/{solutions_path(chapter).stem}")
         if sections:
@@ -99,7 +103,7 @@ def assemble_source(syllabus: dict) -> None:
     build/book/."""
     shutil.rmtree(BOOK_SOURCE, ignore_errors=True)
     (BOOK_SOURCE / "solutions").mkdir(parents=True)
-    (BOOK_SOURCE / "labs").mkdir()
+    (BOOK_SOURCE / "labs" / "solutions").mkdir(parents=True)
     readme_text = (syl.ROOT / "README.md").read_text()
     (BOOK_SOURCE / FRONT_PAGE).write_text(front_page(readme_text, syllabus["repository"]))
     for chapter in syllabus["chapters"]:
@@ -110,6 +114,9 @@ def assemble_source(syllabus: dict) -> None:
             shutil.copy2(solutions_path(chapter), BOOK_SOURCE / "solutions")
         if labs.lab_path(chapter).exists():
             shutil.copy2(labs.lab_path(chapter), BOOK_SOURCE / "labs")
+        solved = labs.solved_path(labs.lab_path(chapter))
+        if solved.exists():
+            shutil.copy2(solved, BOOK_SOURCE / "labs" / "solutions")
     (BOOK_SOURCE / CONFIG).write_text(yaml.safe_dump(book_config(syllabus),
                                                             sort_keys=False))
     (BOOK_SOURCE / TABLE_OF_CONTENTS).write_text(yaml.safe_dump(table_of_contents(syllabus),

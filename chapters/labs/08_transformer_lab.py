@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # Lab 8: write scaled dot-product attention and the positional encoding yourself
+# # Lab 8: write attention, multi-head attention and the positional encoding yourself
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/seqkeras/seqkeras/blob/main/chapters/labs/08_transformer_lab.ipynb)
 #
@@ -29,8 +29,14 @@
 # $$PE_{(p, 2i)} = \sin\!\left(p / 10000^{2i / d}\right), \qquad
 #   PE_{(p, 2i+1)} = \cos\!\left(p / 10000^{2i / d}\right)$$
 #
-# The checkers compare your functions with `seqkeras.layers.scaled_dot_product_attention` and
-# `SinusoidalPositionalEncoding`, and name the mistake when they differ.
+# and multi-head attention (section 3.2.2), $h$ heads each with its own projections:
+#
+# $$\mathrm{MultiHead}(Q, K, V) = \mathrm{Concat}(\mathrm{head}_1, \dots, \mathrm{head}_h) W^O,
+#   \qquad \mathrm{head}_i = \mathrm{Attention}(Q W_i^Q, K W_i^K, V W_i^V)$$
+#
+# The checkers compare your code with `seqkeras.layers.scaled_dot_product_attention`,
+# `SinusoidalPositionalEncoding` and `MultiHeadAttention`, and name the mistake when they
+# differ.
 
 # %%
 import os
@@ -46,7 +52,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
-from seqkeras import exercises
+from seqkeras import exercises, interop
 from seqkeras.utils import setup
 
 ENV = setup(seed=2017)
@@ -120,3 +126,46 @@ if attention_report.passed and encoding_report.passed:
     plt.show()
 else:
     print("Fill in the two functions above until both checks pass; then this cell draws them.")
+
+
+# %% [markdown]
+# ## Multi-head attention
+#
+# `exercises.MultiHeadAttentionExercise` has created `self.W_Q` `(d_q, h, d_k)`, `self.W_K`
+# `(d, h, d_k)`, `self.W_V` `(d, h, d_v)`, `self.W_O` `(h, d_v, d_out)` and the biases `self.b_Q`,
+# `self.b_K` `(h, d_k)`, `self.b_V` `(h, d_v)`, `self.b_O` `(d_out,)`. `query` is
+# `(batch, T_q, d_q)`, `value` `(batch, T_v, d)`, `key` is `value` when None; `attention_mask`
+# `(batch, T_q, T_v)` is True where a query may attend. Return `(batch, T_q, d_out)`.
+# `ops.einsum("btd,dhk->bhtk", x, W)` projects every head at once into `(batch, h, T, d_k)`;
+# your `my_attention` above then works on the heads (give the mask a heads axis:
+# `attention_mask[:, None]`), and `ops.einsum("bhtv,hvo->bto", heads, W_O)` concatenates the
+# heads and applies $W^O$ in one step.
+
+# %%
+class MyMultiHeadAttention(exercises.MultiHeadAttentionExercise):
+    def call(self, query, value, key=None, attention_mask=None):
+        # YOUR CODE HERE
+        raise NotImplementedError("project per head, attend per head, concatenate, apply W_O")
+
+
+# %%
+multi_head_report = exercises.check_multi_head_attention(MyMultiHeadAttention)
+
+# %% [markdown]
+# ## Your layer is Keras' layer
+#
+# `seqkeras.interop.to_keras` copies your layer's weights into a
+# `keras.layers.MultiHeadAttention`; on the same self-attention input both give the same output.
+
+# %%
+if multi_head_report.passed:
+    layer = MyMultiHeadAttention(num_heads=4, key_dim=16)
+    x = np.random.default_rng(0).normal(size=(2, 10, 64)).astype("float32")
+    yours = ops.convert_to_numpy(layer(x, x))
+    keras_layer = interop.to_keras(layer)
+    theirs = ops.convert_to_numpy(keras_layer(x, x))
+    print(f"your layer against {type(keras_layer).__name__}: max |difference| "
+          f"{np.abs(yours - theirs).max():.2e} over {yours.size:,} outputs")
+else:
+    print("Fill in MyMultiHeadAttention.call above until its check passes; then this cell "
+          "compares it with Keras.")

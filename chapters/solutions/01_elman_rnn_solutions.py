@@ -22,6 +22,11 @@
 # it. The numbers in the text are the ones this notebook printed in its full run (2-core CPU);
 # rerun it and yours will differ a little, the conclusions should not.
 
+# %% [markdown]
+# **The lab, solved:** [lab 1 with its answers](../labs/solutions/01_elman_rnn_lab_solutions.ipynb),
+# every check passing and the piece used for real. Try [the lab](../labs/01_elman_rnn_lab.ipynb)
+# yourself first.
+
 # %%
 import os
 import subprocess

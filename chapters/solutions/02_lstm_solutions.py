@@ -23,6 +23,11 @@
 # the KJV). The numbers in the text are the ones this notebook printed in its full run (2-core
 # CPU).
 
+# %% [markdown]
+# **The lab, solved:** [lab 2 with its answers](../labs/solutions/02_lstm_lab_solutions.ipynb),
+# every check passing and the piece used for real. Try [the lab](../labs/02_lstm_lab.ipynb) yourself
+# first.
+
 # %%
 import os
 import subprocess

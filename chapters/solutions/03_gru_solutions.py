@@ -23,6 +23,10 @@
 # sunspots) with chapter 3's recipe. The numbers in the text are the ones this notebook printed
 # in its full run (2-core CPU).
 
+# %% [markdown]
+# **The lab, solved:** [lab 3 with its answers](../labs/solutions/03_gru_lab_solutions.ipynb), every
+# check passing and the piece used for real. Try [the lab](../labs/03_gru_lab.ipynb) yourself first.
+
 # %%
 import os
 import subprocess

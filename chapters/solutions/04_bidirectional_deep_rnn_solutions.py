@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -21,6 +21,12 @@
 # Worked answers to the four exercises at the end of chapter 4, each measured by the code below
 # it, on chapter 4's task: restore the spaces of the KJV from its characters alone. The numbers
 # in the text are the ones this notebook printed in its full run (2-core CPU).
+
+# %% [markdown]
+# **The lab, solved:** [lab 4 with its
+# answers](../labs/solutions/04_bidirectional_deep_rnn_lab_solutions.ipynb), every check passing and
+# the piece used for real. Try [the lab](../labs/04_bidirectional_deep_rnn_lab.ipynb) yourself
+# first.
 
 # %%
 import os

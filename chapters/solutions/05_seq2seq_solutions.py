@@ -26,6 +26,11 @@
 # verses), and exercise 2 decodes with chapter 5's own saved model. The numbers in the text are
 # the ones this notebook printed in its full run (2-core CPU).
 
+# %% [markdown]
+# **The lab, solved:** [lab 5 with its answers](../labs/solutions/05_seq2seq_lab_solutions.ipynb),
+# every check passing and the piece used for real. Try [the lab](../labs/05_seq2seq_lab.ipynb)
+# yourself first.
+
 # %%
 import os
 import subprocess

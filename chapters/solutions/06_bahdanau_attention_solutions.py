@@ -26,6 +26,11 @@
 # frequent English words. The comparisons are between models trained in that same setting. The
 # numbers in the text are the ones this notebook printed in its full run (2-core CPU).
 
+# %% [markdown]
+# **The lab, solved:** [lab 6 with its
+# answers](../labs/solutions/06_bahdanau_attention_lab_solutions.ipynb), every check passing and the
+# piece used for real. Try [the lab](../labs/06_bahdanau_attention_lab.ipynb) yourself first.
+
 # %%
 import os
 import subprocess

@@ -27,6 +27,11 @@
 # weights, and trains `EPOCHS` more epochs. The numbers in the text are the ones this notebook
 # printed in its full run (2-core CPU).
 
+# %% [markdown]
+# **The lab, solved:** [lab 7 with its
+# answers](../labs/solutions/07_attention_family_lab_solutions.ipynb), every check passing and the
+# piece used for real. Try [the lab](../labs/07_attention_family_lab.ipynb) yourself first.
+
 # %%
 import os
 import subprocess

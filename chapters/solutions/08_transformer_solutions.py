@@ -26,6 +26,11 @@
 # between models trained in that same setting, for the same number of epochs. The numbers in the
 # text are the ones this notebook printed in its full run (2-core CPU).
 
+# %% [markdown]
+# **The lab, solved:** [lab 8 with its
+# answers](../labs/solutions/08_transformer_lab_solutions.ipynb), every check passing and the piece
+# used for real. Try [the lab](../labs/08_transformer_lab.ipynb) yourself first.
+
 # %%
 import os
 import subprocess

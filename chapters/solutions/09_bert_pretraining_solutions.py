@@ -26,6 +26,11 @@
 # might differ. The numbers in the text are the ones this notebook printed
 # in its full run (2-core CPU).
 
+# %% [markdown]
+# **The lab, solved:** [lab 9 with its
+# answers](../labs/solutions/09_bert_pretraining_lab_solutions.ipynb), every check passing and the
+# piece used for real. Try [the lab](../labs/09_bert_pretraining_lab.ipynb) yourself first.
+
 # %%
 import os
 import subprocess

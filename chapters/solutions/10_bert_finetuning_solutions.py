@@ -23,6 +23,11 @@
 # and 4,000 labelled verses, scored on the held-out chapters. The numbers in the text are the
 # ones this notebook printed in its full run (2-core CPU), with chapter 9's saved encoder.
 
+# %% [markdown]
+# **The lab, solved:** [lab 10 with its
+# answers](../labs/solutions/10_bert_finetuning_lab_solutions.ipynb), every check passing and the
+# piece used for real. Try [the lab](../labs/10_bert_finetuning_lab.ipynb) yourself first.
+
 # %%
 import os
 import subprocess

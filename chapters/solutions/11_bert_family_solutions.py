@@ -28,6 +28,11 @@
 # learn the masked LM alone (RoBERTa's recipe), unless the exercise changes that. The numbers
 # in the text are the ones this notebook printed in its full run (2-core CPU).
 
+# %% [markdown]
+# **The lab, solved:** [lab 11 with its
+# answers](../labs/solutions/11_bert_family_lab_solutions.ipynb), every check passing and the piece
+# used for real. Try [the lab](../labs/11_bert_family_lab.ipynb) yourself first.
+
 # %%
 import os
 import subprocess

@@ -16,11 +16,15 @@ PAGES = CHAPTERS + SOLUTIONS
 # The labs (committed unfilled: no plots yet) are pages too, between a chapter and its solutions.
 LABS = [{"notebook": labs.lab_path(c).stem, "lab_of": c} for c in CHAPTERS
         if labs.lab_path(c).exists()]
+# Each lab's solved form follows it (every check passed, the piece used).
+SOLVED = [{"notebook": labs.solved_path(labs.lab_path(c)).stem, "solved_of": c}
+          for c in CHAPTERS if labs.solved_path(labs.lab_path(c)).exists()]
 
 
 def page(site_url, entry):
     folder = ("solutions/" if entry.get("solutions_of") else
-              "labs/" if entry.get("lab_of") else "")
+              "labs/" if entry.get("lab_of") else
+              "labs/solutions/" if entry.get("solved_of") else "")
     return f"{site_url}{folder}{entry['notebook']}.html"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
@@ -80,12 +84,13 @@ def test_chapter_page(browser, site_url, chapter):
 
     links = {a.get_attribute("href") for a in browser.find_elements("css selector", "a[href]")}
     others = [c for c in PAGES if c is not chapter]
-    missing = [c["notebook"] for c in others + LABS if page(site_url, c) not in links]
+    missing = [c["notebook"] for c in others + LABS + SOLVED if page(site_url, c) not in links]
     assert missing == [], "sidebar lacks these chapters, labs and solutions"
     assert syl.colab_url(syl.load()["repository"], chapter) in links
 
     order = [entry for c in CHAPTERS for entry in [c] + [lab for lab in LABS
                                                           if lab["lab_of"] is c]
+             + [solved for solved in SOLVED if solved["solved_of"] is c]
              + [s for s in SOLUTIONS if s["solutions_of"] is c]]
     position = order.index(chapter)
     for neighbour in (order[position - 1:position] + order[position + 1:position + 2]):
@@ -99,7 +104,7 @@ def test_chapter_page(browser, site_url, chapter):
     screenshot(browser, f"site_{chapter['notebook']}")
 
 
-@pytest.mark.parametrize("lab", LABS, ids=[lab["notebook"] for lab in LABS])
+@pytest.mark.parametrize("lab", LABS + SOLVED, ids=[lab["notebook"] for lab in LABS + SOLVED])
 def test_lab_page(browser, site_url, lab):
     requested_urls(browser)
     browser.get(page(site_url, lab))
@@ -108,9 +113,13 @@ def test_lab_page(browser, site_url, lab):
         assert browser.execute_async_script(WAIT_FOR_MATHJAX) == "ok"
     assert browser.execute_script(RAW_MATH_SCRIPT) == []
     text = browser.find_element("tag name", "main").text
-    assert "not implemented yet" in text  # the unfilled skeleton's check, as committed
     links = {a.get_attribute("href") for a in browser.find_elements("css selector", "a[href]")}
-    assert labs.colab_url(syl.load()["repository"], labs.lab_path(lab["lab_of"])) in links
+    if lab.get("lab_of"):
+        assert "not implemented yet" in text  # the unfilled skeleton's check, as committed
+        assert labs.colab_url(syl.load()["repository"], labs.lab_path(lab["lab_of"])) in links
+    else:  # solved: every check passed
+        assert "[PASSED]" in text and "[NOT YET]" not in text
+        assert any(link.endswith(f"labs/solutions/{lab['notebook']}.ipynb") for link in links)
     outside = [url for url in requested_urls(browser)
                if urlparse(url).hostname not in ("127.0.0.1", None) and url != COLAB_BADGE]
     assert outside == [], "requests that leave the machine"
