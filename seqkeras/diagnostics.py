@@ -1,6 +1,9 @@
-"""Gradient-flow diagnostics: how much of a loss's gradient reaches each earlier time step."""
+"""Diagnostics of recurrent models: how much of a loss's gradient reaches each earlier time
+step, and what each character costs a language model with and without its carried state."""
 
 from __future__ import annotations
+
+import math
 
 import keras
 import numpy as np
@@ -95,3 +98,55 @@ def spectral_radius(matrix) -> float:
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"matrix must be square, got shape {matrix.shape}")
     return float(np.abs(np.linalg.eigvals(matrix)).max())
+
+
+def carried_state_bits(model, ids, lanes=32, window=100):
+    """The cost in bits of every next character of ``ids`` under a language model of
+    ``models.rnn_language_model`` (layers ``embedding``, ``rnn``, ``logits``), read in two ways.
+
+    ``ids`` is cut into ``lanes`` contiguous streams read side by side, ``window`` characters at
+    a time. ``"carried"``: each window starts from the state the previous one ended in, as Elman
+    (1990) and Mikolov et al. (2010) ran their networks over continuous text. ``"zero"``: each
+    window starts from a zero state, as the model was trained and as ``model.evaluate`` on
+    windows scores it, so that the first characters of a window are predicted blind.
+
+    Args:
+        model: the language model.
+        ids: int array, a long text.
+        lanes: streams read in parallel (the batch).
+        window: characters per step of the loop.
+
+    Returns:
+        ``{"carried": bits, "zero": bits}``, float arrays ``(lanes, steps)``: entry ``[l, t]``
+        is the cost of character ``ids[l * steps + t + 1]`` given everything before it in its
+        lane (``steps`` is ``len(ids) // lanes`` rounded down to whole windows).
+    """
+    cell = model.get_layer("rnn").cell
+    sizes = cell.state_size if isinstance(cell.state_size, list | tuple) else [cell.state_size]
+    steps = (len(ids) - 1) // lanes // window * window
+    if steps == 0:
+        raise ValueError(f"{len(ids)} ids are too few for {lanes} lanes of {window} characters")
+    ids = np.asarray(ids)
+    inputs = ids[:lanes * steps].reshape(lanes, steps)
+    targets = ids[1:lanes * steps + 1].reshape(lanes, steps)
+    # One compiled step: a window and a starting state -> each character's loss, the end state.
+    window_ids = keras.Input((window,), batch_size=lanes, dtype="int32")
+    window_targets = keras.Input((window,), batch_size=lanes, dtype="int32")
+    starts = [keras.Input((size,), batch_size=lanes) for size in sizes]
+    rnn = keras.layers.RNN(cell, return_sequences=True, return_state=True)
+    h, *ends = rnn(model.get_layer("embedding")(window_ids), initial_state=starts)
+    nats = keras.losses.sparse_categorical_crossentropy(
+        window_targets, model.get_layer("logits")(h), from_logits=True)
+    step = keras.Model([window_ids, window_targets, *starts], [nats, *ends])
+    zeros = [np.zeros((lanes, size), "float32") for size in sizes]
+    carried, bits = zeros, {"carried": [], "zero": []}
+    for first in range(0, steps, window):
+        chunk = [inputs[:, first:first + window], targets[:, first:first + window]]
+        nats_zero, *_ = step.predict_on_batch([*chunk, *zeros])
+        nats_carried, *carried = step.predict_on_batch([*chunk, *carried])
+        bits["zero"].append(np.asarray(nats_zero) / LN2)
+        bits["carried"].append(np.asarray(nats_carried) / LN2)
+    return {name: np.concatenate(chunks, axis=1) for name, chunks in bits.items()}
+
+
+LN2 = math.log(2.0)

@@ -77,13 +77,14 @@ class TrainingRun:
 
 def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
         learning_rate=3e-3, clipnorm=1.0, verbose=2, callbacks=(), optimizer=None,
-        run_eagerly=False) -> TrainingRun:
+        run_eagerly=False, sample_weight=None) -> TrainingRun:
     """Compile ``model`` with Adam(``learning_rate``, ``clipnorm``) and train it, timing epochs.
 
     Args:
         model: an uncompiled Keras model.
         x, y: training inputs and targets.
-        validation_data: ``(x_val, y_val)``, scored after every epoch.
+        validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, weights_val)``, scored after
+            every epoch.
         epochs: number of epochs.
         loss: a Keras loss.
         metrics: Keras metrics to report.
@@ -95,6 +96,8 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
         optimizer: a Keras optimizer to use instead (then learning_rate and clipnorm are unused).
         run_eagerly: skip compiling the train and test steps; faster for a handful of steps
             (the chapters' fast modes), far slower for real training.
+        sample_weight: weights of the training targets, e.g. ``(batch, T)`` per position for a
+            loss that returns one value per position (0 leaves a position out).
 
     Returns:
         A ``TrainingRun``.
@@ -103,7 +106,7 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
     if optimizer is None:
         optimizer = keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
     model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics), run_eagerly=run_eagerly)
-    history = model.fit(x, y, batch_size=batch_size, epochs=epochs,
+    history = model.fit(x, y, sample_weight=sample_weight, batch_size=batch_size, epochs=epochs,
                         validation_data=validation_data, verbose=verbose,
                         callbacks=[timer, *callbacks])
     return TrainingRun(model, history.history, float(np.median(timer.seconds)))

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from seqkeras import diagnostics, metrics
-from seqkeras.layers import ElmanCell
+from seqkeras import diagnostics, metrics, models
+from seqkeras.layers import ElmanCell, LSTMCell
 
 from conftest import to_numpy
 
@@ -100,3 +100,28 @@ def test_format_table_aligns_columns():
     assert rows == ["LSTM   0.001235", "Elman      0.17"]
     with pytest.raises(ValueError, match="at least one row"):
         format_table([])
+
+
+@pytest.mark.parametrize("cell", [ElmanCell(6), LSTMCell(5)], ids=["elman", "lstm"])
+def test_carried_state_bits_equal_one_pass_and_zero_state_windows(rng, cell):
+    """Carried: the same costs as reading each lane in one pass; zero: as scoring each window on
+    its own (what model.predict on windows gives)."""
+    model = models.rnn_language_model(11, cell, embedding_dim=4)
+    ids = rng.integers(0, 11, size=3 * 40 + 7)
+    bits = diagnostics.carried_state_bits(model, ids, lanes=3, window=10)
+    assert bits["carried"].shape == bits["zero"].shape == (3, 40)
+    lanes = ids[:120].reshape(3, 40)
+    targets = ids[1:121].reshape(3, 40)
+
+    def costs(inputs, outputs):
+        logits = model.predict(inputs, verbose=0)
+        nats = keras.losses.sparse_categorical_crossentropy(outputs, logits, from_logits=True)
+        return to_numpy(nats) / math.log(2)
+
+    np.testing.assert_allclose(bits["carried"], costs(lanes, targets), atol=1e-4)
+    windows = lanes.reshape(3, 4, 10).reshape(12, 10)
+    zero = costs(windows, targets.reshape(12, 10)).reshape(3, 40)
+    np.testing.assert_allclose(bits["zero"], zero, atol=1e-4)
+    assert not np.allclose(bits["zero"], bits["carried"], atol=1e-3)  # the state matters
+    with pytest.raises(ValueError, match="too few"):
+        diagnostics.carried_state_bits(model, ids[:20], lanes=3, window=10)
