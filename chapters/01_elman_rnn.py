@@ -295,8 +295,8 @@ print(f"mean cost of a word's first letter: {start_bits:.2f} bits; of every othe
 # A word's first letter costs the model **3.65** bits on average, every other character 1.17:
 # three times as much, over 41,965 word starts of the test text. In the passage the tallest bars
 # are red; the grey ones that rise sit just inside a word whose start still leaves many words
-# open (after "my m", the "a" and "i" of "maid" cost 5.9 and 7.4 bits), and the cost falls to
-# nearly nothing once the word is determined ("hearkened" after "hea"). That is Elman's figure: the
+# open (the "a" and "i" of "maid" after "my m"), and the bars fall to almost nothing once the
+# word is determined (the rest of "hearkened" after "hea"). That is Elman's figure: the
 # error marks the words.
 #
 # Sampling: feed the prompt through the cell, then draw each next character from

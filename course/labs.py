@@ -40,8 +40,9 @@ def lab_path(chapter: dict) -> Path:
 
 
 def colab_url(repository: str, path: Path) -> str:
-    return (f"https://colab.research.google.com/github/{repository}/blob/main/chapters/labs/"
-            f"{path.name}")
+    """The Open-in-Colab address of a lab, or of a solved lab (``..._lab_solutions.ipynb``)."""
+    folder = "chapters/labs/solutions" if path.stem.endswith("_solutions") else "chapters/labs"
+    return f"https://colab.research.google.com/github/{repository}/blob/main/{folder}/{path.name}"
 
 
 def render(paths=None) -> int:
@@ -95,7 +96,7 @@ def solved_problems(syllabus: dict, lab: Path, lab_nb) -> list[str]:
     if not path.exists():
         return ["missing: every lab has its solved form"]
     nb = nbformat.read(path, as_version=4)
-    found = [] if f"labs/solutions/{path.name}" in nb.cells[0].source else [
+    found = [] if colab_url(syllabus["repository"], path) in nb.cells[0].source else [
         "the first cell lacks its Open-in-Colab badge"]
     found += notebooks.stored_form_problems(path, nb, "python -m course labs")
     if len(nb.cells) != len(lab_nb.cells):

@@ -3,11 +3,11 @@ step, and what each character costs a language model with and without its carrie
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
+
+from seqkeras.metrics import LN2
 
 
 def _gradient(fn, x):
@@ -148,5 +148,3 @@ def carried_state_bits(model, ids, lanes=32, window=100):
         bits["carried"].append(np.asarray(nats_carried) / LN2)
     return {name: np.concatenate(chunks, axis=1) for name, chunks in bits.items()}
 
-
-LN2 = math.log(2.0)

@@ -9,23 +9,17 @@ import numpy as np
 from keras import ops
 
 from seqkeras import data, metrics, models, training
+from seqkeras.exercises.report import waits_for
 from seqkeras.exercises.sequences import FunctionLayer
 from seqkeras.layers import LSTMCell
 from seqkeras.models.translation import reverse_padded
-
-
-def _not_yet(report, what):
-    if report.passed:
-        return False
-    print(f"Fill in {what} above until the check passes; then this cell uses it.")
-    return True
 
 
 def train_on_adding_problem(report, cell_class, length, sequences, epochs, units):
     """Train ``keras.layers.RNN(cell_class(units))`` on the adding problem of chapter 2 (the
     sum of two marked values among ``length`` steps) and print its best validation MSE against
     the 1/6 of always answering 1.0. Returns the ``TrainingRun``, or None."""
-    if _not_yet(report, f"{cell_class.__name__}.call"):
+    if waits_for(report, f"{cell_class.__name__}.call", "trains it"):
         return None
     x, y = data.adding_problem(sequences, length, seed=0)
     x_val, y_val = data.adding_problem(500, length, seed=1)
@@ -40,7 +34,7 @@ def tag_word_ends(report, fn, characters, epochs, units=32, sequence_length=50):
     """Chapter 4's task (where do words end in the KJV with its spaces removed?) for two taggers
     of the same size and budget: a forward LSTM, and your ``fn`` (see ``check_bidirectional``)
     around a forward and a backward LSTM. Prints both test F1 scores; returns them."""
-    if _not_yet(report, "the bidirectional function"):
+    if waits_for(report, "the bidirectional function", "trains it"):
         return None
     vocab = data.CharVocabulary.from_text(data.bible_text("kjv"))
     windows = {}
@@ -80,7 +74,7 @@ def recall_first_word(report, fn, sequences, epochs, units=32, vocabulary_size=2
     reversed (``reverse_padded``: the first word is then read last); prints the held-out
     accuracy of each after every epoch, against 1/``vocabulary_size`` for a guess. Returns
     ``{order: accuracy by epoch}``."""
-    if _not_yet(report, "the encoder function"):
+    if waits_for(report, "the encoder function", "trains it"):
         return None
     rng = np.random.default_rng(0)
     total = sequences + 1000

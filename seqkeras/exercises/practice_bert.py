@@ -10,6 +10,7 @@ import numpy as np
 from keras import ops
 
 from seqkeras import interop, training
+from seqkeras.exercises.report import waits_for
 from seqkeras.interop.bert import build_encoder
 from seqkeras.models import BertEncoder
 
@@ -20,9 +21,7 @@ def inside_keras_hub_bert(report, cls, vocabulary_size=200, hidden_dim=32, seed=
     class in place of its embeddings with the same weights, and print how far the two encoders'
     outputs are apart, then how much the outputs change when sentence A's tokens are marked as
     sentence B. Returns ``(difference, segment_change)``, or None."""
-    if not report.passed:
-        print(f"Fill in {cls.__name__}.call above until the check passes; then this cell "
-              "puts it inside a KerasHub BERT.")
+    if waits_for(report, f"{cls.__name__}.call", "puts it inside a KerasHub BERT"):
         return None
     import keras_hub
 
@@ -63,8 +62,7 @@ def distil_with(report, fn, examples=300, epochs=60, temperatures=(1.0, 4.0), cl
     ``classes`` outputs) labels ``examples`` inputs; a linear student learns from the hard labels
     or from your soft-target loss ``fn`` at each temperature, with the same budget. Prints how
     often each student agrees with the teacher on 5,000 new inputs. Returns the agreements."""
-    if not report.passed:
-        print("Fill in the loss above until the check passes; then this cell distils with it.")
+    if waits_for(report, "the loss", "distils with it"):
         return None
     rng = np.random.default_rng(seed)
     w1, w2 = rng.normal(size=(features, 64)), rng.normal(size=(64, classes))

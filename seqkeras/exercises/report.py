@@ -107,9 +107,18 @@ def not_implemented(piece):
                                 "line with your code, then run this check again")
 
 
+def waits_for(report, what, action="uses it"):
+    """True (after saying so) when ``report`` has not passed: the lab cell that uses the
+    learner's piece then does nothing. ``what`` names the piece to fill in."""
+    if report.passed:
+        return False
+    print(f"Fill in {what} above until the check passes; then this cell {action}.")
+    return True
+
+
 def float32(rng, shape, scale=1.0):
     return (scale * rng.normal(size=shape)).astype("float32")
 
 
 __all__ = ["CheckReport", "LearnerError", "TOLERANCE", "as_array", "check_class", "compare",
-           "float32", "matches", "not_implemented", "report", "run_learner"]
+           "float32", "matches", "not_implemented", "report", "run_learner", "waits_for"]
