@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 from keras import ops
 
-from seqkeras import arguments
+from seqkeras import arguments, metrics
 
 
 def sample_text(model, vocab, prompt, length=200, temperature=1.0, seed=0):
@@ -430,3 +431,42 @@ def translate(model, source_ids, target_vocab, beam_width=1, max_length=20,
         for row, (tokens, log_prob) in zip(rows, best, strict=True):
             results[row] = (target_vocab.decode(tokens), log_prob)
     return results
+
+
+@dataclass
+class ScoredTranslations:
+    """What ``translate_and_score`` returns: one text and log-probability per source sentence,
+    in the batch's order, and their corpus BLEU against the batch's references."""
+
+    texts: list[str]
+    log_probs: np.ndarray
+    bleu: float
+
+
+def translate_and_score(model, batch, target_vocab, beam_width=1, max_length=None,
+                        **kwargs) -> ScoredTranslations:
+    """Translate every source sentence of ``batch`` and score the translations with corpus
+    BLEU (``metrics.corpus_bleu``, sacrebleu's): the measurement every translation chapter
+    makes of every model.
+
+    Args:
+        model: a translation model (see ``translate``).
+        batch: a ``data.TranslationBatch``: its ``source_ids`` are translated, its
+            ``references`` score them.
+        target_vocab: the ``WordVocabulary`` that decodes the model's target ids.
+        beam_width: 1 for greedy decoding, more for beam search.
+        max_length: the longest translation, ``[END]`` included; by default the batch's
+            ``target_ids`` width (room for its longest reference).
+        **kwargs: passed on to ``translate`` (``length_penalty``, ``batch_size``,
+            ``carry_state``).
+
+    Returns:
+        A ``ScoredTranslations``.
+    """
+    if max_length is None:
+        max_length = batch.target_ids.shape[1]
+    outputs = translate(model, batch.source_ids, target_vocab, beam_width=beam_width,
+                        max_length=max_length, **kwargs)
+    texts = [text for text, _ in outputs]
+    return ScoredTranslations(texts, np.array([log_prob for _, log_prob in outputs]),
+                              metrics.corpus_bleu(texts, batch.references))

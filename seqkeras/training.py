@@ -112,6 +112,25 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
     return TrainingRun(model, history.history, float(np.median(timer.seconds)))
 
 
+def predict_in_batches(model, x, batch_size=512) -> np.ndarray:
+    """``model``'s outputs on ``x``, called eagerly batch by batch, as a NumPy array.
+
+    ``keras.Model.predict`` compiles a predict function per model (and traces it again for a
+    smaller last batch); called on several models in a loop, TensorFlow then warns about
+    "excessive retracing". For scoring a handful of trained models on held-out data the
+    eager calls are as fast and print nothing.
+
+    Example:
+
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> predict_in_batches(model, np.ones((5, 3)), batch_size=2).shape
+    (5, 2)
+    """
+    batch_size = arguments.integer("batch_size", batch_size, 1)
+    return np.concatenate([keras.ops.convert_to_numpy(model(x[start:start + batch_size]))
+                           for start in range(0, len(x), batch_size)])
+
+
 def fit_translation(model, train, validation, epochs, batch_size=64, learning_rate=3e-3,
                     verbose=2, optimizer=None, label_smoothing=0.0,
                     run_eagerly=False, callbacks=()) -> TrainingRun:

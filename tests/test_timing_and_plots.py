@@ -120,3 +120,21 @@ def test_plot_bleu_by_length_draws_a_line_per_system_with_the_legend_outside():
     legend_box = ax.get_legend().get_window_extent(ax.figure.canvas.get_renderer())
     assert legend_box.x0 >= ax.get_window_extent().x1  # right of the axes, over no line
     matplotlib.pyplot.close(ax.figure)
+
+
+def test_predict_in_batches_equals_predict_on_every_model_without_retracing(caplog, rng):
+    from seqkeras import training
+
+    x = rng.normal(size=(37, 6, 3)).astype("float32")  # a last batch smaller than the others
+    taggers = [keras.Sequential([keras.Input((6, 3)), keras.layers.SimpleRNN(units,
+                                                                            return_sequences=True),
+                                 keras.layers.Dense(1, activation="sigmoid")])
+               for units in (2, 3, 4, 5, 6, 7)]
+    with caplog.at_level("WARNING"):
+        outputs = [training.predict_in_batches(tagger, x, batch_size=8) for tagger in taggers]
+    assert "retracing" not in caplog.text  # what model.predict in this loop prints on TF
+    for tagger, output in zip(taggers, outputs, strict=True):
+        assert output.shape == (37, 6, 1)
+        np.testing.assert_allclose(output, tagger.predict(x, batch_size=8, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match="batch_size"):
+        training.predict_in_batches(taggers[0], x, batch_size=0)

@@ -76,6 +76,12 @@ def test_encode_pairs_shifts_targets_for_teacher_forcing():
     assert set(half.sources) <= set(batch.subset(len(PAIRS) - 1, seed=3).sources)
     with pytest.raises(ValueError, match=r"n must be an integer in \[1, 5\], got 6"):
         batch.subset(len(PAIRS) + 1)
+    picked = batch.select([4, 1])
+    assert picked.sources == [PAIRS[4][0], PAIRS[1][0]]
+    assert picked.references == [batch.references[4], batch.references[1]]
+    np.testing.assert_array_equal(picked.source_ids, batch.source_ids[[4, 1]])
+    with pytest.raises(ValueError, match="indices below 5"):
+        batch.select([5])
 
 
 # --- BLEU ---------------------------------------------------------------------------------------
@@ -490,3 +496,24 @@ def test_alignment_agreement_counts_argmax_hits_against_chance():
     assert chance == pytest.approx((2 * 1 / 4 + 3 * 1 / 2) / 5)
     with pytest.raises(ValueError, match="no aligned"):
         metrics.alignment_agreement(weights, [[None], [None]])
+
+
+def test_translate_and_score_is_translate_then_sacrebleu():
+    de = WordVocabulary([d for d, _ in PAIRS], min_count=1)
+    en = WordVocabulary([e for _, e in PAIRS], min_count=1)
+    batch = encode_pairs(PAIRS, de, en, max_length=8)
+    keras.utils.set_random_seed(0)
+    model = Seq2Seq(len(de), len(en), embedding_dim=8, units=16)
+    # trained until it has learned some of the five pairs, so that BLEU is not just 0
+    model.compile(optimizer=keras.optimizers.Adam(0.03),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(batch.inputs, batch.target_ids, epochs=60, verbose=0)
+    for beam_width in (1, 3):
+        scored = decoding.translate_and_score(model, batch, en, beam_width=beam_width)
+        expected = decoding.translate(model, batch.source_ids, en, beam_width=beam_width,
+                                      max_length=batch.target_ids.shape[1])
+        assert scored.texts == [text for text, _ in expected]
+        np.testing.assert_allclose(scored.log_probs, [lp for _, lp in expected])
+        assert scored.bleu == pytest.approx(sacrebleu.corpus_bleu(
+            scored.texts, [batch.references]).score, abs=1e-9)
+        assert scored.bleu > 10, scored.texts

@@ -138,7 +138,13 @@ class TranslationBatch:
         training set at the same vocabulary); the draws of a smaller ``n`` are among those of a
         larger one with the same seed."""
         arguments.integer("n", n, minimum=1, maximum=len(self))
-        rows = np.sort(np.random.default_rng(seed).permutation(len(self))[:n])
+        return self.select(np.sort(np.random.default_rng(seed).permutation(len(self))[:n]))
+
+    def select(self, rows):
+        """The pairs at the indices ``rows``, in that order (the arrays keep their width)."""
+        rows = np.asarray(rows, dtype=int)
+        if rows.ndim != 1 or (len(rows) and (rows.min() < -len(self) or rows.max() >= len(self))):
+            raise ValueError(f"rows must be a 1-D list of indices below {len(self)}, got {rows}")
         return TranslationBatch(self.source_ids[rows], self.decoder_input_ids[rows],
                                 self.target_ids[rows], [self.sources[i] for i in rows],
                                 [self.references[i] for i in rows])
