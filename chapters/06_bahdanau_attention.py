@@ -124,12 +124,18 @@ print(f"verses: {len(train):,} train, {len(validation):,} validation, {len(test)
 # %% [markdown]
 # ## Additive attention, from the equations
 #
-# With $s_{i}$ the decoder's state and $h_1..h_S$ the annotations (Bahdanau et al., eq. 5-6 and
-# appendix A.1.2):
+# Bahdanau et al. (eq. 5-6 and appendix A.1.2) score the annotations $h_1..h_S$ for the i-th
+# target word with the decoder's *previous* state $s_{i-1}$:
 #
-# $$e_{ij} = v_a^\top \tanh(W_a s_{i} + U_a h_j), \qquad
+# $$e_{ij} = v_a^\top \tanh(W_a s_{i-1} + U_a h_j), \qquad
 #   \alpha_{ij} = \frac{\exp(e_{ij})}{\sum_{k=1}^{S} \exp(e_{ik})}, \qquad
-#   c_i = \sum_{j=1}^{S} \alpha_{ij} h_j .$$
+#   c_i = \sum_{j=1}^{S} \alpha_{ij} h_j ,$$
+#
+# and feed the context into the recurrence, $s_i = f(s_{i-1}, y_{i-1}, c_i)$. The code below
+# (`BahdanauAttention`, and the model of this chapter) scores with whatever query it is given;
+# the model gives it the decoder's current state $s_i$ (see the next section), so here
+#
+# $$e_{ij} = v_a^\top \tanh(W_a s_i + U_a h_j).$$
 #
 # $e_{ij}$, the **alignment score**, says how well the source around position j matches what the
 # decoder is about to write; a one-hidden-layer network computes it, so $s_i$ and $h_j$ may have
@@ -195,11 +201,12 @@ assert parity_error <= 1e-5
 #   position its state $s_i$ queries the annotations; the context $c_i$ and $s_i$ are combined,
 #   $\tilde h_i = \tanh([c_i; s_i] W_c)$, and a softmax over $\tilde h_i$ gives the next word.
 #
-# One simplification against the paper, stated plainly: Bahdanau et al. query with the
-# *previous* state $s_{i-1}$ and feed $c_i$ into the recurrence, which forces a Python loop over
-# target positions. `AttentionSeq2Seq` queries with the current state and uses $c_i$ only for the
-# output (the form Luong et al. 2015 found as good), so training runs over all positions at once.
-# The score is Bahdanau's.
+# This decoder is not Bahdanau et al.'s. Theirs queries with the previous state $s_{i-1}$ and
+# feeds $c_i$ into the recurrence, so each step must wait for the last one's attention: a Python
+# loop over target positions in training. `AttentionSeq2Seq` queries with the current state
+# $s_i$ and uses $c_i$ only in the output: the decoder of Luong, Pham & Manning (2015), which
+# chapter 7 presents, here with Bahdanau's additive score. Its decoder LSTM runs over all target
+# positions at once, as in chapter 5. The solutions (exercise 4) query with $s_{i-1}$ instead.
 
 # %%
 def attention_model():

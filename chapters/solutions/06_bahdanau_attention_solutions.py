@@ -242,7 +242,7 @@ print(summary(results, ("parameters", "s/epoch", "test BLEU", "agreement with Mo
 # gaps are about one standard deviation of the seed noise measured in exercise 5, and in the
 # wrong direction. What does show, for both encoders, is that the crossing words are harder:
 # agreement there is two thirds of the overall rate. A model of this size, 12 epochs into
-# learning to align (chapter 6's full model agrees on 38.9%), has not yet learned the
+# learning to align (chapter 6's full model agrees on 42.3%), has not yet learned the
 # reorderings that the backward direction is for.
 
 # %% [markdown]
@@ -370,7 +370,7 @@ print(f"test BLEU {seed_bleu.mean():.2f} +- {seed_bleu.std(ddof=1):.2f}, agreeme
 # falling at 3.43 (3.03-3.19 for the others), and its BLEU is the lowest. Whether and when
 # attention starts to align is a matter of luck at this budget, so every single-seed difference in
 # exercises 1, 2 and 4 smaller than about 2.5 BLEU points and 0.085 agreement is noise. Chapter 6
-# trains on all 15,335 verses of up to 30 tokens for 7 epochs, where its one run aligned on 38.9%
+# trains on all 15,335 verses of up to 30 tokens for 7 epochs, where its one run aligned on 42.3%
 # of the words.
 
 # %% [markdown]
@@ -378,7 +378,7 @@ print(f"test BLEU {seed_bleu.mean():.2f} +- {seed_bleu.std(ddof=1):.2f}, agreeme
 #
 # The full run took 674.4 s on the 2-core CPU; the numbers above are the ones it printed. The
 # laboratory models learn to align (agreement with Model 1 of 9-26% against 4.1% for a random
-# French word; chapter 6's full model: 38.9%), and one clear effect survives the seed noise:
+# French word; chapter 6's full model: 42.3%), and one clear effect survives the seed noise:
 # confident attention rows are right far more often than flat ones (31.0% against 8.5%). The seeds
 # themselves are the other lesson: one of three collapsed onto a single French position, and the
 # spread they cause (2.5 BLEU points) is larger than the differences between the score functions,
