@@ -149,6 +149,34 @@ def fit_translation(model, train, validation, epochs, batch_size=64, learning_ra
                run_eagerly=run_eagerly, callbacks=callbacks)
 
 
+def continue_translation(start, make_model, train, validation, epochs, **kwargs) -> TrainingRun:
+    """Train a fresh ``make_model()`` from ``start``'s weights for ``epochs`` more epochs.
+
+    The way to branch one run into several (chapter 6 goes on from the same weights with
+    short and with long verses) and to give every branch the same treatment: a new model and a
+    new optimizer (Adam's moments start again), the weights copied, ``start`` left as it was.
+
+    Args:
+        start: a ``TrainingRun`` of ``fit_translation`` (or of this function).
+        make_model: builds an uncompiled model of ``start.model``'s configuration.
+        train, validation: ``TranslationBatch`` arrays, as for ``fit_translation``.
+        epochs: epochs to train on (at least 1).
+        **kwargs: ``fit_translation``'s other arguments.
+
+    Returns:
+        A ``TrainingRun`` whose history is ``start``'s followed by these epochs', and whose
+        ``seconds_per_epoch`` is these epochs' median.
+    """
+    arguments.positive_int("epochs", epochs)
+    model = make_model()
+    model(tuple(inputs[:1] for inputs in train.inputs))  # builds the weights
+    model.set_weights(start.model.get_weights())
+    more = fit_translation(model, train, validation, epochs, **kwargs)
+    history = {name: list(start.history.get(name, [])) + list(values)
+               for name, values in more.history.items()}
+    return TrainingRun(model, history, more.seconds_per_epoch)
+
+
 def translation_loss(label_smoothing=0.0):
     """``fit_translation``'s loss: the cross-entropy of each next target word over the real
     (non-padding, id 0) positions, label-smoothed by ``losses.SmoothedCrossEntropy`` when

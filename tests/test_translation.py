@@ -517,3 +517,34 @@ def test_translate_and_score_is_translate_then_sacrebleu():
         assert scored.bleu == pytest.approx(sacrebleu.corpus_bleu(
             scored.texts, [batch.references]).score, abs=1e-9)
         assert scored.bleu > 10, scored.texts
+
+
+def test_continue_translation_starts_from_the_weights_and_extends_the_history():
+    from seqkeras import training
+
+    de = WordVocabulary([d for d, _ in PAIRS], min_count=1)
+    en = WordVocabulary([e for _, e in PAIRS], min_count=1)
+    batch = encode_pairs(PAIRS, de, en, max_length=8)
+
+    def make_model():
+        return Seq2Seq(len(de), len(en), embedding_dim=4, units=6)
+
+    keras.utils.set_random_seed(0)
+    start = training.fit_translation(make_model(), batch, batch, 2, verbose=0, learning_rate=0.1)
+    before = [w.copy() for w in start.model.get_weights()]
+    loss_at_start = start.model.evaluate(batch.inputs, batch.target_ids, verbose=0)
+    branch = training.continue_translation(start, make_model, batch, batch, 3, verbose=0,
+                                           learning_rate=1e-9)  # so small nothing moves
+    assert branch.model is not start.model
+    for kept, now in zip(before, start.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, now)  # the start is left as it was
+    assert len(branch.history["loss"]) == len(branch.history["val_loss"]) == 5
+    assert branch.history["loss"][:2] == start.history["loss"]
+    # it went on from the start's weights (a fresh model would score far from them)
+    assert branch.history["val_loss"][-1] == pytest.approx(loss_at_start, rel=1e-4)
+    fresh = make_model()
+    fresh.compile(loss=training.translation_loss())
+    assert fresh.evaluate(batch.inputs, batch.target_ids, verbose=0) != pytest.approx(
+        loss_at_start, rel=1e-2)
+    with pytest.raises(ValueError, match="epochs"):
+        training.continue_translation(start, make_model, batch, batch, 0)
