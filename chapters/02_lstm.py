@@ -452,7 +452,7 @@ print("all checks passed" if not FAST else "fast mode: ran end to end")
 # 4. Plot $\|\partial L / \partial h_t\|$ of the LSTM *before* training. Is it the Elman RNN's
 #    curve or the trained LSTM's? What does that say about where the carousel comes from?
 # 5. Give the Elman RNN four times the units of the LSTM on the adding problem. Does capacity help?
-# 6. Train both language models on a tenth of the training text for 12 epochs. Which
+# 6. Train both language models on a tenth of the training text for 10 epochs. Which
 #    one overfits, and when? (Training both for 30 epochs on the whole text is a Colab GPU
 #    exercise: where do they end against the 5-gram?)
 
