@@ -197,3 +197,32 @@ def test_span_boundary_head_predicts_from_the_boundaries_only(rng, tmp_path):
                                   to_numpy(model([h, boundaries, relative])))
     with pytest.raises(ValueError, match="give vocabulary_size"):
         SpanBoundaryHead(4)
+
+
+def test_a_local_preset_loads_into_bert_encoder_and_packs_with_its_own_special_ids(tmp_path):
+    """The offline stand-in for bert_tiny_en_uncased: saved with save_to_preset, loaded through
+    keras_hub's from_preset into BertEncoder, equal to the BertBackbone it came from."""
+    from seqkeras import data
+    from seqkeras.interop import presets
+
+    directory = interop.save_random_bert_preset(tmp_path / "bert_tiny_random", seed=3)
+    assert (directory / "config.json").exists() and (directory / "tokenizer.json").exists()
+    encoder, tokenizer, backbone = interop.load_bert_preset(directory)
+    assert isinstance(encoder, BertEncoder)
+    assert encoder.hidden_dim == 128 and encoder.num_layers == 2
+    assert encoder.count_params() == backbone.count_params()
+    ids = data.special_token_ids(tokenizer)
+    assert ids == {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103}
+    assert (ids["[CLS]"], ids["[SEP]"]) == (tokenizer.cls_token_id, tokenizer.sep_token_id)
+    inputs = data.pack_segments(["In the beginning God created the heaven"],
+                                ["And the earth was without form"], sequence_length=24,
+                                tokenizer=tokenizer)
+    assert inputs["token_ids"][0, 0] == 101 and (inputs["token_ids"][0] == 102).sum() == 2
+    ours, theirs = encoder(inputs), backbone(inputs)
+    for key in ("sequence_output", "pooled_output"):
+        assert max_diff(ours[key], theirs[key]) <= 1e-5, key
+    # a second preset saved with the same seed has the same weights
+    again, _, _ = interop.load_bert_preset(
+        interop.save_random_bert_preset(tmp_path / "again", seed=3))
+    assert max_diff(again(inputs)["pooled_output"], ours["pooled_output"]) == 0
+    assert presets.bert_style_vocabulary(["[PAD]", "[CLS]", "the"])[-1] == "the"

@@ -269,3 +269,32 @@ def test_pack_segments_equals_keras_hub_multi_segment_packer():
             token_ids, segment_ids = packer(inputs)
             np.testing.assert_array_equal(ours["token_ids"], np.asarray(token_ids))
             np.testing.assert_array_equal(ours["segment_ids"], np.asarray(segment_ids))
+
+
+def test_pack_segments_takes_the_special_ids_from_its_tokenizer():
+    # A vocabulary laid out like a real BERT's: the special tokens are not ids 0-4.
+    vocabulary = ["[unused0]", "[PAD]", "x", "[UNK]", "and", "god", "said", "let", "there", "be",
+                  "light", "[SEP]", "[MASK]", "[CLS]", "##s"]
+    tokenizer = keras_hub.tokenizers.WordPieceTokenizer(vocabulary=vocabulary, lowercase=True,
+                                                        oov_token="[UNK]")
+    ids = data.special_token_ids(tokenizer)
+    assert ids == {"[PAD]": 1, "[CLS]": 13, "[SEP]": 11, "[UNK]": 3, "[MASK]": 12}
+    first, second = ["And God said", "Let there"], ["Let there be light", "be"]
+    for length in (7, 12):
+        ours = pack_segments(first, second, sequence_length=length, tokenizer=tokenizer)
+        packer = keras_hub.layers.MultiSegmentPacker(
+            length, start_value=ids["[CLS]"], end_value=ids["[SEP]"], pad_value=ids["[PAD]"])
+        token_ids, segment_ids = packer((tokenizer(first), tokenizer(second)))
+        np.testing.assert_array_equal(ours["token_ids"], np.asarray(token_ids))
+        np.testing.assert_array_equal(ours["segment_ids"], np.asarray(segment_ids))
+        np.testing.assert_array_equal(ours["padding_mask"],
+                                      np.asarray(token_ids) != ids["[PAD]"])
+    assert ours["token_ids"][1, 0] == 13 and ours["token_ids"][1, -1] == 1  # [CLS] ... [PAD]
+    assert data.special_token_ids() == {"[PAD]": 0, "[CLS]": 1, "[SEP]": 2, "[UNK]": 3,
+                                        "[MASK]": 4}
+    with pytest.raises(TypeError, match="token_to_id"):
+        pack_segments(first, tokenizer=str.split)
+    without_mask = keras_hub.tokenizers.WordPieceTokenizer(
+        vocabulary=vocabulary[:12] + vocabulary[13:], oov_token="[UNK]")
+    with pytest.raises(ValueError, match=r"\[MASK\] is not in the tokenizer's vocabulary"):
+        data.special_token_ids(without_mask)

@@ -44,6 +44,7 @@ from seqkeras.data.wordpiece import (
     RESERVED_TOKENS,
     load_wordpiece_vocabulary,
     pack_segments,
+    special_token_ids,
     wordpiece_tokenizer,
 )
 
@@ -87,6 +88,7 @@ __all__ = [
     "pack_segments",
     "sentence_order_pairs",
     "span_lengths_distribution",
+    "special_token_ids",
     "word_starts",
     "wordpiece_tokenizer",
 ]

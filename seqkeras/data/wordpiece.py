@@ -54,6 +54,39 @@ def wordpiece_tokenizer():
                                                    lowercase=True, oov_token=UNK)
 
 
+def special_token_ids(tokenizer=None) -> dict[str, int]:
+    """The ids of ``[PAD]``, ``[CLS]``, ``[SEP]``, ``[UNK]`` and ``[MASK]`` in ``tokenizer``'s own
+    vocabulary (default: the bundled KJV WordPiece, ids 0-4).
+
+    A real BERT's vocabulary puts them elsewhere (``bert_base_en_uncased``: 0, 101, 102, 100,
+    103), so every packer asks the tokenizer it is given rather than assuming the KJV's.
+
+    Args:
+        tokenizer: a keras_hub tokenizer (anything with ``token_to_id``), e.g.
+            ``wordpiece_tokenizer()`` or a preset's ``keras_hub.models.BertTokenizer``.
+
+    Returns:
+        dict from token to id.
+
+    Example:
+
+    >>> special_token_ids()
+    {'[PAD]': 0, '[CLS]': 1, '[SEP]': 2, '[UNK]': 3, '[MASK]': 4}
+    """
+    tokenizer = tokenizer or wordpiece_tokenizer()
+    if not callable(getattr(tokenizer, "token_to_id", None)):
+        raise TypeError(f"tokenizer must be a keras_hub tokenizer with token_to_id() (to find "
+                        f"its [CLS], [SEP] and [PAD]), got {type(tokenizer).__name__}")
+    ids = {}
+    for token in RESERVED_TOKENS:
+        try:
+            ids[token] = int(tokenizer.token_to_id(token))
+        except (KeyError, ValueError) as error:
+            raise ValueError(f"{token} is not in the tokenizer's vocabulary: BERT's inputs "
+                             f"need it") from error
+    return ids
+
+
 def _round_robin_lengths(first_lengths, second_lengths, budget):
     """How many tokens of each segment fit in ``budget`` when space is handed out one token
     at a time, to A then B in turn, to the segments that still need some (keras_hub's
@@ -75,7 +108,9 @@ def pack_segments(first, second=None, sequence_length=128, tokenizer=None):
         second: optional list of strings, segment B.
         sequence_length: length of the packed rows; longer pairs are truncated round-robin
             (one token from each segment in turn), as keras_hub's ``MultiSegmentPacker`` does.
-        tokenizer: default ``wordpiece_tokenizer()``.
+        tokenizer: a keras_hub tokenizer, default ``wordpiece_tokenizer()``; ``[CLS]``,
+            ``[SEP]`` and ``[PAD]`` take its ids (``special_token_ids``), so a preset's
+            tokenizer packs the inputs its BERT expects.
 
     Returns:
         dict of int32 arrays ``(n, sequence_length)``: ``token_ids``, ``segment_ids`` (0 for
@@ -90,7 +125,7 @@ def pack_segments(first, second=None, sequence_length=128, tokenizer=None):
     arguments.integer("sequence_length", sequence_length, 3 if second is None else 5,
                       what="an integer that fits [CLS], [SEP] and a token of each segment")
     tokenizer = tokenizer or wordpiece_tokenizer()
-    ids = {token: i for i, token in enumerate(load_wordpiece_vocabulary())}
+    ids = special_token_ids(tokenizer)
     segments = []
     for texts in [first] if second is None else [first, second]:
         rows = tokenizer(list(texts))  # ragged: a tf.RaggedTensor or a list of rows
@@ -119,4 +154,4 @@ def pack_segments(first, second=None, sequence_length=128, tokenizer=None):
 
 __all__ = ["CLS", "MASK", "PAD", "RESERVED_TOKENS", "SEP", "UNK",
            "learn_wordpiece_vocabulary", "load_wordpiece_vocabulary", "pack_segments",
-           "wordpiece_tokenizer"]
+           "special_token_ids", "wordpiece_tokenizer"]

@@ -24,7 +24,9 @@ seqkeras                                      Keras
 ``MaskedLMHead``                              ``keras_hub.layers.MaskedLMHead``
 ============================================  =========================================
 
-``keras_attention(layer)`` gives the Keras computation of the attention layers of chapters 6-7.
+``keras_attention(layer)`` gives the Keras computation of the attention layers of chapters 6-7;
+``load_bert_preset(preset)`` a KerasHub BERT preset as a ``BertEncoder`` and its tokenizer
+(``save_random_bert_preset`` writes an offline stand-in).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from keras import ops
 
 from seqkeras.interop import bert as _bert
 from seqkeras.interop import transformer as _transformer
+from seqkeras.interop.presets import load_bert_preset as load_bert_preset
+from seqkeras.interop.presets import save_random_bert_preset as save_random_bert_preset
 from seqkeras.layers.attention import BahdanauAttention, LuongAttention
 from seqkeras.layers.gru import GRUCell
 from seqkeras.layers.lstm import LSTMCell
