@@ -2,11 +2,13 @@
 
 Modules: ``layers`` (cells, attention, ...), ``models``, ``interop`` (weight converters to the
 Keras twins), ``data`` (bundled corpora), ``baselines``, ``metrics``, ``diagnostics``,
-``decoding``, ``training``, ``losses``, ``schedules``, ``timing``, ``plots``, ``utils``.
+``decoding``, ``training``, ``bert_recipes``, ``losses``, ``schedules``, ``timing``, ``plots``,
+``utils``.
 """
 
 from seqkeras import (
     baselines,
+    bert_recipes,
     data,
     decoding,
     diagnostics,
@@ -22,5 +24,5 @@ from seqkeras import (
 
 __version__ = "0.1.0"
 
-__all__ = ["baselines", "data", "decoding", "diagnostics", "interop", "layers", "losses",
-           "metrics", "models", "schedules", "timing", "training", "__version__"]
+__all__ = ["baselines", "bert_recipes", "data", "decoding", "diagnostics", "interop", "layers",
+           "losses", "metrics", "models", "schedules", "timing", "training", "__version__"]

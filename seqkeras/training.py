@@ -68,11 +68,13 @@ class TimeBudget(keras.callbacks.Callback):
 
 @dataclass
 class TrainingRun:
-    """What ``fit`` returns: the trained model, its History's logs, and the median epoch time."""
+    """What ``fit`` returns: the trained model, its History's logs, the median epoch time, and
+    (where the caller timed it, e.g. ``bert_recipes.pretrain``) the whole run's seconds."""
 
     model: keras.Model
     history: dict
     seconds_per_epoch: float
+    seconds: float | None = None
 
 
 def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,

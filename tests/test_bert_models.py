@@ -278,3 +278,63 @@ def test_load_or_pretrain_bert_pretrains_without_saved_weights_and_loads_them_wh
     assert "chapter 9's full run" in source
     for w, expected in zip(loaded.weights, encoder.weights, strict=True):
         np.testing.assert_array_equal(to_numpy(w), to_numpy(expected))
+
+
+def test_mean_pooling_classifier_averages_the_real_tokens_only(pretraining_batches):
+    inputs = {k: v for k, v in pretraining_batches[0][0].items() if k != "mask_positions"}
+    encoder = small_encoder()
+    classifier = BertClassifier(encoder, num_classes=3, pooling="mean", dropout=0.0)
+    logits = to_numpy(classifier(inputs))
+    tokens = to_numpy(encoder(inputs)["sequence_output"])
+    real = inputs["padding_mask"][..., None].astype("float32")
+    mean = (tokens * real).sum(axis=1) / real.sum(axis=1)
+    kernel, bias = (to_numpy(w) for w in classifier.classifier.weights)
+    np.testing.assert_allclose(logits, mean @ kernel + bias, atol=1e-5)
+    assert BertClassifier.from_config(classifier.get_config()).pooling == "mean"
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        BertClassifier(encoder, num_classes=3, pooling="max")
+
+
+def test_bert_recipes_pretrain_pair_accuracy_and_fine_tune(pretraining_batches):
+    from seqkeras import bert_recipes
+
+    first = bert_recipes.new_encoder(len(VOCAB), hidden_dim=32, max_sequence_length=32, seed=5)
+    second = bert_recipes.new_encoder(len(VOCAB), hidden_dim=32, max_sequence_length=32, seed=5)
+    inputs = {k: v for k, v in pretraining_batches[0][0].items() if k != "mask_positions"}
+    np.testing.assert_array_equal(to_numpy(first(inputs)["pooled_output"]),
+                                  to_numpy(second(inputs)["pooled_output"]))  # same seed
+    assert first.intermediate_dim == 4 * 32 and first.dropout == 0.1
+
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    pretrainer = BertPretrainer(first)
+    run = bert_recipes.pretrain(pretrainer, pretraining_batches, epochs=4,
+                                peak_learning_rate=5e-3, loss={"mlm": loss, "nsp": loss},
+                                name="test", verbose=0)
+    assert len(run.history["mlm_loss"]) == 4 and run.seconds > 0
+    assert run.history["mlm_loss"][-1] < run.history["mlm_loss"][0]
+    # the learning rate decays linearly to 0 over the run's steps
+    schedule = pretrainer.optimizer.learning_rate
+    assert float(pretrainer.optimizer.iterations) == 4 * len(pretraining_batches)
+    assert abs(float(keras.ops.convert_to_numpy(schedule))) < 1e-9
+
+    packed = {k: v for k, v in pretraining_batches.packed.items()}
+    labels = np.ones(len(packed["token_ids"]), "int32")  # every pair of the fixture is "next"
+    logits = pretrainer.predict({**packed, "mask_positions": np.zeros((len(labels), 1), "int32")},
+                                verbose=0)["nsp"]
+    assert bert_recipes.pair_accuracy(pretrainer, packed, labels) == pytest.approx(
+        float((logits.argmax(-1) == 1).mean()))
+
+    classes = (inputs["padding_mask"].sum(axis=1) > 20).astype("int32")
+    for frozen in (False, True):
+        encoder = bert_recipes.new_encoder(len(VOCAB), hidden_dim=32, max_sequence_length=32,
+                                           seed=5)
+        encoder(inputs)
+        before = [w.copy() for w in encoder.get_weights()]
+        classifier = bert_recipes.fine_tune(encoder, inputs, classes, num_classes=2,
+                                            learning_rate=1e-3, epochs=1, seed=1,
+                                            frozen=frozen, pooling="mean")
+        assert isinstance(classifier, BertClassifier) and classifier.pooling == "mean"
+        unchanged = all(np.array_equal(a, b)
+                        for a, b in zip(before, encoder.get_weights(), strict=True))
+        assert unchanged == frozen
+        assert len(classifier.evaluate(inputs, classes, verbose=0)) == 2  # loss, accuracy

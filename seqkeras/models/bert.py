@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+from keras import ops
 
 from seqkeras import arguments
 from seqkeras.layers.bert import (
@@ -216,24 +217,39 @@ class BertClassifier(_BuiltOnLoad, keras.Model):
         encoder: a ``BertEncoder`` (pretrained or not).
         num_classes: number of labels.
         dropout: rate of the dropout on C.
+        pooling: ``"cls"``: C is the pooled ``[CLS]`` output (BERT's); ``"mean"``: C is the
+            mean of the last layer's outputs over the real tokens, features a frozen encoder
+            gives more of than its ``[CLS]``, which only next-sentence prediction trained.
 
     Returns:
         Logits ``(batch, num_classes)``.
     """
 
-    def __init__(self, encoder, num_classes, dropout=0.1, **kwargs):
+    POOLINGS = ("cls", "mean")
+
+    def __init__(self, encoder, num_classes, dropout=0.1, pooling="cls", **kwargs):
         super().__init__(**kwargs)
         self.num_classes = arguments.integer("num_classes", num_classes, 2)
+        if pooling not in self.POOLINGS:
+            raise ValueError(f"pooling must be one of {self.POOLINGS}, got {pooling!r}")
+        self.pooling = pooling
         self.encoder, self.dropout = _encoder(encoder), arguments.rate("dropout", dropout)
         self.dropout_layer = keras.layers.Dropout(dropout)
         self.classifier = keras.layers.Dense(num_classes, kernel_initializer=bert_initializer(),
                                              name="classifier")
 
     def call(self, inputs, training=None):
-        pooled = self.encoder(inputs, training=training)["pooled_output"]
+        outputs = self.encoder(inputs, training=training)
+        if self.pooling == "cls":
+            pooled = outputs["pooled_output"]
+        else:
+            tokens = outputs["sequence_output"]
+            real = ops.cast(ops.expand_dims(inputs["padding_mask"], -1), tokens.dtype)
+            pooled = ops.sum(tokens * real, axis=1) / ops.maximum(ops.sum(real, axis=1), 1.0)
         return self.classifier(self.dropout_layer(pooled, training=training))
 
     def get_config(self):
         return {**super().get_config(),
                 "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "num_classes": self.num_classes, "dropout": self.dropout}
+                "num_classes": self.num_classes, "dropout": self.dropout,
+                "pooling": self.pooling}
