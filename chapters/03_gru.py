@@ -401,7 +401,7 @@ print("all checks passed" if not FAST else "fast mode: ran end to end")
 # ## Exercises
 #
 # 1. Train the GRU without its reset gate (fix $r_t = 1$). Which task suffers?
-# 2. Compare `reset_after=True` and `False` on the adding problem: same speed per epoch on this
+# 2. Compare `reset_after=True` and `False` on the adding problem: same speed per step on this
 #    CPU? (Then on a GPU, where Keras can use cuDNN only for `reset_after=True`.)
 # 3. Give all three cells the same number of *units* instead of parameters on the language model.
 # 4. Repeat the language-model and sunspot comparisons with three seeds and report the mean and
