@@ -212,7 +212,6 @@ for name, (is_bidirectional, num_layers) in ARCHITECTURES.items():
         x_train[:split], y_train[:split], validation_data=(x_train[split:], y_train[split:]),
         epochs=EPOCHS, batch_size=BATCH_SIZE, loss="binary_crossentropy")
 
-
 # %% [markdown]
 # Only about one character in five ends a word, so accuracy would flatter a model that never
 # says "ends here" (about 80% right, and useless). We score the positive class instead, from the
@@ -227,16 +226,9 @@ for name, (is_bidirectional, num_layers) in ARCHITECTURES.items():
 # (`seqkeras.metrics.precision_recall_f1`).
 
 # %%
-def probabilities_of(model, x, batch_size=512):
-    """The model's outputs, computed eagerly batch by batch: `model.predict` would trace a new
-    graph for every model of this chapter (and again for the last, smaller batch)."""
-    return np.concatenate([ops.convert_to_numpy(model(x[start:start + batch_size]))
-                           for start in range(0, len(x), batch_size)])
-
-
 predictions, scores = {}, {}
 for name, run in tagging_runs.items():
-    predictions[name] = (probabilities_of(run.model, x_test) > 0.5).astype(int)
+    predictions[name] = (training.predict_in_batches(run.model, x_test) > 0.5).astype(int)
     scores[name] = metrics.precision_recall_f1(y_test, predictions[name])
 print(format_table([{"model": name, "parameters": run.model.count_params(), **scores[name]}
                     for name, run in tagging_runs.items()]))
@@ -305,7 +297,7 @@ for delay in DELAYS:
                        batch_size=BATCH_SIZE, loss="binary_crossentropy",
                        sample_weight=weights[:split])
     x_delayed, _, _ = delayed_windows(test_ids, test_labels, delay, count=compared)
-    probabilities = probabilities_of(run.model, x_delayed)[:, delay:, 0]
+    probabilities = training.predict_in_batches(run.model, x_delayed)[:, delay:, 0]
     delay_f1[delay] = metrics.precision_recall_f1(y_test[:compared],
                                                   (probabilities > 0.5).astype(int))["f1"]
 bidirectional_f1 = metrics.precision_recall_f1(
@@ -362,8 +354,9 @@ for name, predicted in predictions.items():
 # every delay (all three thresholds fixed before the runs at three seeds). Fast mode only checks
 # that it ran.
 #
-# All three held at seed offsets 0, 1 and 2 (`python -m course seeds 04`; 306.1, 316.9 and 285.2 s
-# on the 2-core CPU). Bidirectional over forward, one layer each: +0.153 to +0.160 F1 (the
+# All three held at seed offsets 0, 1 and 2 (`python -m course seeds 04`: this render took 389.1 s
+# on the 2-core CPU and printed the F1s of the earlier offset-0 run exactly; the seed runs 316.9
+# and 285.2 s). Bidirectional over forward, one layer each: +0.153 to +0.160 F1 (the
 # bidirectional tagger at 0.970-0.972, the forward one at 0.812-0.817). Bidirectional, 1 layer,
 # over the forward 2-layer tagger with more parameters: +0.145 to +0.157. Over the best delay:
 # +0.013 to +0.017 (the delayed tagger levels off at 3 to 5 characters: 0.955-0.959 at 3,
