@@ -338,3 +338,45 @@ def test_bert_recipes_pretrain_pair_accuracy_and_fine_tune(pretraining_batches):
                         for a, b in zip(before, encoder.get_weights(), strict=True))
         assert unchanged == frozen
         assert len(classifier.evaluate(inputs, classes, verbose=0)) == 2  # loss, accuracy
+
+
+def test_causal_encoder_sees_only_the_left_and_learns_next_tokens(tmp_path, pretraining_batches):
+    """BERT's left-to-right ablation: position i's output does not depend on tokens after i;
+    trained on next_token_targets through BertPretrainer, its loss falls."""
+    from seqkeras import interop
+
+    keras.utils.set_random_seed(4)
+    encoder = small_encoder(causal=True, dropout=0.0)
+    inputs = {k: v for k, v in pretraining_batches[0][0].items() if k != "mask_positions"}
+    changed = {**inputs, "token_ids": inputs["token_ids"].copy()}
+    changed["token_ids"][:, 10:] = 7  # every token from position 10 on
+    before = to_numpy(encoder(inputs)["sequence_output"])
+    after = to_numpy(encoder(changed)["sequence_output"])
+    np.testing.assert_allclose(after[:, :10], before[:, :10], atol=1e-5)
+    assert np.abs(after[:, 10:] - before[:, 10:]).max() > 1e-3
+    bidirectional = small_encoder(dropout=0.0)
+    bidirectional(inputs)
+    bidirectional.set_weights(encoder.get_weights())  # the same weights, attending both ways
+    assert np.abs(to_numpy(bidirectional(changed)["sequence_output"])[:, :10]
+                  - to_numpy(bidirectional(inputs)["sequence_output"])[:, :10]).max() > 1e-3
+
+    batches = data.MaskedLMBatches(
+        pretraining_batches.packed,
+        lambda ids, rng: data.next_token_targets(ids, pad_id=0, rng=rng), batch_size=32)
+    model = BertPretrainer(encoder, next_sentence=False)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3),
+                  loss={"mlm": keras.losses.SparseCategoricalCrossentropy(from_logits=True)})
+    history = model.fit(batches, epochs=3, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0] - 0.5
+    loaded = keras.models.load_model(assert_saved(encoder, tmp_path), safe_mode=True)
+    assert loaded.causal
+    with pytest.raises(ValueError, match="causal"):
+        interop.to_keras(encoder)
+    with pytest.raises(ValueError, match="T >= 2"):
+        data.next_token_targets(np.zeros((2, 1), "int32"))
+
+
+def assert_saved(model, tmp_path):
+    path = tmp_path / "model.keras"
+    model.save(path)
+    return path

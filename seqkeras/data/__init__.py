@@ -19,7 +19,13 @@ from seqkeras.data.corpora import (
     verify_checksums,
 )
 from seqkeras.data.labels import DIVISIONS, LabelledVerses, division_of, verse_divisions
-from seqkeras.data.masking import mask_spans, mask_tokens, span_lengths_distribution, word_starts
+from seqkeras.data.masking import (
+    mask_spans,
+    mask_tokens,
+    next_token_targets,
+    span_lengths_distribution,
+    word_starts,
+)
 from seqkeras.data.pretraining import MaskedLMBatches, next_sentence_pairs, sentence_order_pairs
 from seqkeras.data.series import ForecastingWindows, sunspot_windows
 from seqkeras.data.synthetic import adding_problem
@@ -84,6 +90,7 @@ __all__ = [
     "load_wordpiece_vocabulary",
     "mask_spans",
     "mask_tokens",
+    "next_token_targets",
     "next_sentence_pairs",
     "pack_segments",
     "sentence_order_pairs",

@@ -7,6 +7,7 @@ spans). NumPy, backend-neutral.
     SpanBERT (Joshi et al. 2019, section 3.1): select whole-word spans whose lengths (in words)
     follow Geo(p = 0.2) clipped at 10 (mean 3.8 words) until 15% of the tokens are selected;
     the 80/10/10 choice is made once per span, and the last span is cut to the budget.
+    Left to right (BERT's Table 5 ablation): no corruption, the next token at every position.
 
 The outputs follow keras_hub's ``MaskedLMMaskGenerator``: ``token_ids`` (with the
 replacements), ``mask_positions``, ``mask_ids`` (the original tokens there) and
@@ -182,3 +183,40 @@ def _span_boundaries(positions, weights, groups, selected):
                            np.where(real, np.minimum(span_end + 1, length - 1), 0)], -1)
     return {"span_boundaries": boundaries.astype("int32"),
             "span_relative_positions": np.where(real, positions - span_start, 0).astype("int32")}
+
+
+def next_token_targets(token_ids, pad_id=0, rng=None):
+    """The left-to-right objective in the masked-LM format: at every position i, predict token
+    i + 1 (the "LTR" model of BERT's Table 5, trained with a causal ``BertEncoder``).
+
+    Nothing is corrupted: ``token_ids`` come back unchanged, ``mask_positions`` lists every
+    position but the last, ``mask_ids`` the token after each, ``mask_weights`` is 0 where that
+    token is padding. ``BertPretrainer``'s masked-LM head then predicts the next token at every
+    position, so a left-to-right model and BERT can share the pretraining code and budget.
+
+    Args:
+        token_ids: int ``(batch, T)``.
+        pad_id: the padding id (``special_token_ids(tokenizer)["[PAD]"]``).
+        rng: unused; accepted so that this is a ``MaskedLMBatches`` masking function.
+
+    Returns:
+        dict with ``token_ids`` ``(batch, T)`` and ``mask_positions``, ``mask_ids``,
+        ``mask_weights`` ``(batch, T - 1)``.
+
+    Example:
+
+    >>> targets = next_token_targets(np.array([[1, 7, 8, 2, 0]]))
+    >>> targets["mask_positions"].tolist(), targets["mask_ids"].tolist()
+    ([[0, 1, 2, 3]], [[7, 8, 2, 0]])
+    >>> targets["mask_weights"].tolist()
+    [[1.0, 1.0, 1.0, 0.0]]
+    """
+    token_ids = np.asarray(token_ids)
+    if token_ids.ndim != 2 or token_ids.shape[1] < 2:
+        raise ValueError(f"token_ids must be (batch, T) with T >= 2, got {token_ids.shape}")
+    batch, length = token_ids.shape
+    next_ids = token_ids[:, 1:]
+    return {"token_ids": token_ids.astype("int32"),
+            "mask_positions": np.tile(np.arange(length - 1, dtype="int32"), (batch, 1)),
+            "mask_ids": next_ids.astype("int32"),
+            "mask_weights": (next_ids != pad_id).astype("float32")}

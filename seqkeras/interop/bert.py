@@ -50,6 +50,9 @@ def encoder_to_keras(encoder):
     if encoder.embedding_dim not in (None, encoder.hidden_dim) or encoder.share_layers:
         raise ValueError("BertBackbone has no factorised embedding or shared layers (ALBERT): "
                          "only a plain BERT configuration converts to it")
+    if encoder.causal:
+        raise ValueError("BertBackbone attends in both directions: a causal (left-to-right) "
+                         "encoder has no keras_hub BERT twin")
     backbone = _hub().models.BertBackbone(
         **{option: getattr(encoder, option) for option in _BACKBONE_OPTIONS})
     _copy_backbone(build_encoder(encoder), backbone, to_backbone=True)

@@ -54,7 +54,11 @@ class BertEncoder(_BuiltOnLoad, keras.Model):
     ``pooled_output`` ``(batch, H)``; ``seqkeras.interop`` converts both ways.
 
     ALBERT (Lan et al. 2019) is a configuration of the same code: ``embedding_dim`` < H
-    factorises the embedding, and ``share_layers=True`` runs one block L times.
+    factorises the embedding, and ``share_layers=True`` runs one block L times. So is the
+    left-to-right model of BERT's ablation (its Table 5, "LTR"): ``causal=True`` lets position i
+    attend to positions 1..i only, as in a Transformer decoder without cross-attention; its
+    ``[CLS]`` output then sees only ``[CLS]``, so a classifier on it pools the tokens instead
+    (``BertClassifier(pooling="mean")``).
 
     Args:
         vocabulary_size: V.
@@ -67,6 +71,7 @@ class BertEncoder(_BuiltOnLoad, keras.Model):
         num_segments: segment ids.
         embedding_dim: E, ALBERT's factorised embedding size (default H).
         share_layers: ALBERT's cross-layer parameter sharing.
+        causal: attend only to the left (the LTR ablation); default bidirectional.
 
     Call arguments:
         inputs: dict with int ``token_ids``, ``segment_ids`` and ``padding_mask`` (1 = a real
@@ -91,7 +96,7 @@ class BertEncoder(_BuiltOnLoad, keras.Model):
 
     def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
                  dropout=0.1, max_sequence_length=512, num_segments=2, embedding_dim=None,
-                 share_layers=False, **kwargs):
+                 share_layers=False, causal=False, **kwargs):
         super().__init__(**kwargs)
         self.num_layers = arguments.positive_int("num_layers", num_layers)
         self.num_heads = arguments.positive_int("num_heads", num_heads)
@@ -104,6 +109,7 @@ class BertEncoder(_BuiltOnLoad, keras.Model):
         self.dropout, self.max_sequence_length = float(dropout), max_sequence_length
         self.num_segments, self.embedding_dim = num_segments, embedding_dim
         self.share_layers = arguments.boolean("share_layers", share_layers)
+        self.causal = arguments.boolean("causal", causal)
         self.embeddings = BertEmbeddings(vocabulary_size, hidden_dim, max_sequence_length,
                                          num_segments, embedding_dim, dropout,
                                          name="embeddings")
@@ -123,9 +129,15 @@ class BertEncoder(_BuiltOnLoad, keras.Model):
     def call(self, inputs, training=None):
         h = self.embeddings(inputs["token_ids"], inputs["segment_ids"], training=training)
         padding_mask = keras.ops.cast(inputs["padding_mask"], "bool")
+        attention_mask = None
+        if self.causal:  # (1, T, T), combined with the padding mask: query i sees keys 1..i
+            positions = ops.arange(ops.shape(h)[1])
+            attention_mask = ops.expand_dims(
+                ops.expand_dims(positions, 1) >= ops.expand_dims(positions, 0), 0)
         for k in range(self.num_layers):
             block = self.blocks[0 if self.share_layers else k]
-            h = block(h, padding_mask=padding_mask, training=training)
+            h = block(h, padding_mask=padding_mask, attention_mask=attention_mask,
+                      training=training)
         return {"sequence_output": h, "pooled_output": self.pooler(h[:, 0])}
 
     def get_config(self):
@@ -134,7 +146,7 @@ class BertEncoder(_BuiltOnLoad, keras.Model):
                 "hidden_dim": self.hidden_dim, "intermediate_dim": self.intermediate_dim,
                 "dropout": self.dropout, "max_sequence_length": self.max_sequence_length,
                 "num_segments": self.num_segments, "embedding_dim": self.embedding_dim,
-                "share_layers": self.share_layers}
+                "share_layers": self.share_layers, "causal": self.causal}
 
 
 def _encoder(encoder):
