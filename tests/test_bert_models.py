@@ -380,3 +380,32 @@ def assert_saved(model, tmp_path):
     path = tmp_path / "model.keras"
     model.save(path)
     return path
+
+
+def test_masked_lm_accuracy_by_kind_splits_mask_random_unchanged(pretraining_batches):
+    """A model that copies its input at each selected position: right at every unchanged
+    token, wrong at every random one and every [MASK]; the copy-aware baseline does the same
+    except that it guesses the most frequent word at [MASK]."""
+    batches = data.MaskedLMBatches(
+        pretraining_batches.packed,
+        lambda ids, rng: data.mask_tokens(ids, len(VOCAB), MASK, rng, max_selections=8),
+        batch_size=32, dynamic=False, seed=3)
+
+    class Copier:
+        def predict_on_batch(self, inputs):
+            seen = np.take_along_axis(inputs["token_ids"], inputs["mask_positions"], axis=1)
+            return {"mlm": np.eye(len(VOCAB), dtype="float32")[seen]}
+
+    report = metrics.masked_lm_accuracy_by_kind(Copier(), batches, MASK)
+    assert set(report) == {"[MASK]", "random", "unchanged", "all"}
+    shares = [report[kind]["share"] for kind in ("[MASK]", "random", "unchanged")]
+    assert sum(shares) == pytest.approx(1.0) and report["all"]["share"] == 1.0
+    assert 0.7 < shares[0] < 0.9 and 0.05 < shares[1] < 0.15 and 0.05 < shares[2] < 0.15
+    assert report["unchanged"]["accuracy"] == 1.0 == report["unchanged"]["copy-aware baseline"]
+    assert report["random"]["accuracy"] == 0.0 == report["random"]["copy-aware baseline"]
+    assert report["[MASK]"]["accuracy"] == 0.0 < report["[MASK]"]["copy-aware baseline"]
+    assert report["all"]["accuracy"] == pytest.approx(shares[2])
+    assert report["all"]["accuracy"] == pytest.approx(metrics.masked_lm_accuracy(Copier(), batches))
+    never = metrics.masked_lm_accuracy_by_kind(Copier(), batches, MASK, guess_id=MASK)
+    assert never["[MASK]"]["copy-aware baseline"] == 0.0  # no original token is [MASK]
+
