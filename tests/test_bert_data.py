@@ -1,6 +1,8 @@
 """BERT's pretraining data: the bundled WordPiece vocabulary and packing, masked-LM selection
 (rates, against keras_hub's MaskedLMMaskGenerator), span masking, dynamic masking, NSP pairs."""
 
+from collections import Counter
+
 import keras_hub
 import numpy as np
 import pytest
@@ -298,3 +300,34 @@ def test_pack_segments_takes_the_special_ids_from_its_tokenizer():
         vocabulary=vocabulary[:12] + vocabulary[13:], oov_token="[UNK]")
     with pytest.raises(ValueError, match=r"\[MASK\] is not in the tokenizer's vocabulary"):
         data.special_token_ids(without_mask)
+
+
+def test_paraphrase_pairs_same_verse_or_a_neighbour_of_the_same_chapter():
+    pairs = data.paraphrase_pairs("validation", seed=1)
+    kjv, web = data.load_bible("kjv", "validation"), data.load_bible("web", "validation")
+    # where each text sits, for the texts found once (a few verses repeat word for word)
+    unique_web = Counter(v.text for v in web)
+    unique_kjv = Counter(v.text for v in kjv)
+    where = {v.text: (v.book, v.chapter, v.verse) for v in web if unique_web[v.text] == 1}
+    place_a = {v.text: (v.book, v.chapter, v.verse) for v in kjv if unique_kjv[v.text] == 1}
+    assert len(pairs) > 1000 and 0.45 < pairs.labels.mean() < 0.55
+    checked = 0
+    for a, b, label in zip(pairs.first, pairs.second, pairs.labels, strict=True):
+        if a not in place_a or b not in where:
+            continue
+        checked += 1
+        book, chapter, verse = place_a[a]
+        other = where[b]
+        assert other[:2] == (book, chapter)  # same chapter, always
+        assert (other[2] == verse) == (label == 1)
+        if label == 0:
+            assert abs(other[2] - verse) == 1  # a neighbour
+    assert checked > 0.95 * len(pairs)
+    assert pairs.class_names == ("different verse", "same verse")
+    small = pairs.subset(50, seed=2)
+    assert len(small) == 50 and set(small.first) <= set(pairs.first)
+    again = data.paraphrase_pairs("validation", seed=1)
+    assert again.second == pairs.second  # the seed fixes the draws
+    assert data.paraphrase_pairs("validation", different_rate=0.0).labels.all()
+    with pytest.raises(ValueError, match="different translations"):
+        data.paraphrase_pairs("validation", first="web", second="web")

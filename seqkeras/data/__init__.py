@@ -18,7 +18,14 @@ from seqkeras.data.corpora import (
     load_sunspots,
     verify_checksums,
 )
-from seqkeras.data.labels import DIVISIONS, LabelledVerses, division_of, verse_divisions
+from seqkeras.data.labels import (
+    DIVISIONS,
+    LabelledPairs,
+    LabelledVerses,
+    division_of,
+    paraphrase_pairs,
+    verse_divisions,
+)
 from seqkeras.data.masking import (
     mask_spans,
     mask_tokens,
@@ -82,8 +89,10 @@ __all__ = [
     "tokenize",
     "verify_checksums",
     "DIVISIONS",
+    "LabelledPairs",
     "LabelledVerses",
     "division_of",
+    "paraphrase_pairs",
     "verse_divisions",
     "MaskedLMBatches",
     "RESERVED_TOKENS",
