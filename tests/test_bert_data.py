@@ -191,6 +191,25 @@ def test_sentence_order_pairs_cut_at_word():
     assert 0.4 < swaps.mean() < 0.6
 
 
+def test_sentence_order_pairs_without_end_punctuation_defeat_the_last_character_rule():
+    held_out = data.bible_chapters("kjv", "validation")
+
+    def last_character_rule(pairs):
+        _, second, in_order = pairs
+        return float((np.array([b[-1] in ".?!:;" for b in second]) == in_order).mean())
+
+    cut = data.sentence_order_pairs(held_out, np.random.default_rng(10), cut_at_word=True)
+    stripped = data.sentence_order_pairs(held_out, np.random.default_rng(10), cut_at_word=True,
+                                         strip_end_punctuation=True)
+    assert last_character_rule(cut) > 0.9  # the shortcut chapter 11 found
+    assert abs(last_character_rule(stripped) - 0.5) < 0.03
+    assert not any(text[-1] in data.END_PUNCTUATION for text in stripped[0] + stripped[1])
+    # the same cuts and the same order, only the final punctuation removed
+    np.testing.assert_array_equal(cut[2], stripped[2])
+    assert all(a.rstrip(data.END_PUNCTUATION) == b for a, b in zip(cut[0], stripped[0],
+                                                                    strict=True))
+
+
 def test_verse_divisions_are_real_labels_on_the_fixed_split():
     train, test = data.verse_divisions("train"), data.verse_divisions("test")
     assert train.class_names == ("law", "history", "poetry", "prophets", "gospels and acts",

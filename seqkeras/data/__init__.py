@@ -33,7 +33,12 @@ from seqkeras.data.masking import (
     span_lengths_distribution,
     word_starts,
 )
-from seqkeras.data.pretraining import MaskedLMBatches, next_sentence_pairs, sentence_order_pairs
+from seqkeras.data.pretraining import (
+    END_PUNCTUATION,
+    MaskedLMBatches,
+    next_sentence_pairs,
+    sentence_order_pairs,
+)
 from seqkeras.data.series import ForecastingWindows, sunspot_windows
 from seqkeras.data.synthetic import adding_problem
 from seqkeras.data.text import (
@@ -94,6 +99,7 @@ __all__ = [
     "division_of",
     "paraphrase_pairs",
     "verse_divisions",
+    "END_PUNCTUATION",
     "MaskedLMBatches",
     "RESERVED_TOKENS",
     "load_wordpiece_vocabulary",
