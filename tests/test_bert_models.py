@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from seqkeras import data, metrics, timing, training
-from seqkeras.losses import hidden_cosine_loss, soft_target_loss
+from seqkeras.losses import hidden_cosine_loss, soft_target_kl, soft_target_loss
 from seqkeras.models import (
     BertClassifier,
     BertEncoder,
@@ -150,6 +150,17 @@ def test_distillation_losses_are_their_formulas(rng):
     assert float(hidden_cosine_loss(h_t, 3 * h_t)) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="temperature"):
         soft_target_loss(s, t, 0.0)
+    # the KL form: the cross-entropy less the teacher's entropy, 0 for a perfect student,
+    # Keras' KLDivergence on the softened distributions times T^2
+    assert float(soft_target_kl(s, t, 2.0)) == pytest.approx(
+        float(soft_target_loss(s, t, 2.0)) - entropy, rel=1e-5)
+    assert float(soft_target_kl(t, t, 2.0)) == pytest.approx(0.0, abs=1e-6)
+    p_s = np.exp(log_p_s)
+    keras_kl = keras.losses.KLDivergence(reduction=None)(p_t, p_s)
+    assert float(soft_target_kl(s, t, 2.0, weights)) == pytest.approx(
+        4 * float(np.asarray(keras_kl)[weights > 0].mean()), rel=1e-4)
+    with pytest.raises(ValueError, match="temperature"):
+        soft_target_kl(s, t, -1.0)
 
 
 def span_batches(dynamic=True):
