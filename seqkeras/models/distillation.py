@@ -7,7 +7,7 @@ import keras
 from keras import ops
 
 from seqkeras import arguments
-from seqkeras.losses import hidden_cosine_loss, soft_target_loss
+from seqkeras.losses import hidden_cosine_loss, soft_target_kl, soft_target_loss
 from seqkeras.models.bert import BertEncoder, BertPretrainer, _BuiltOnLoad, example_inputs
 
 
@@ -61,7 +61,9 @@ class DistillationPretrainer(_BuiltOnLoad, keras.Model):
       token (``seqkeras.losses.hidden_cosine_loss``).
 
     Compile it with an optimizer only; ``fit`` it on ``seqkeras.data.MaskedLMBatches`` without
-    extra targets. The logs carry each term and the student's masked-LM accuracy.
+    extra targets. The logs carry each term, the student's masked-LM accuracy, and
+    ``soft_target_kl`` (L_ce less the teacher's entropy: how far the student is from the
+    teacher, 0 when it matches; ``seqkeras.losses.soft_target_kl``).
 
     Args:
         teacher: a trained ``BertPretrainer``; it is frozen (``trainable = False``: set it
@@ -99,7 +101,7 @@ class DistillationPretrainer(_BuiltOnLoad, keras.Model):
         self.cosine_weight = arguments.number("cosine_weight", cosine_weight, 0)
         self.teacher.trainable = False
         self.loss_terms = {name: keras.metrics.Mean(name=name) for name in
-                           ("soft_target_loss", "mlm_loss", "cosine_loss")}
+                           ("soft_target_loss", "soft_target_kl", "mlm_loss", "cosine_loss")}
         self.mlm_accuracy = keras.metrics.SparseCategoricalAccuracy(name="mlm_accuracy")
 
     def example_inputs(self):
@@ -121,6 +123,9 @@ class DistillationPretrainer(_BuiltOnLoad, keras.Model):
         terms = {
             "soft_target_loss": soft_target_loss(y_pred["mlm"], teacher_logits,
                                                  self.temperature, weights),
+            # logged only: the same term less the teacher's entropy, 0 at a perfect student
+            "soft_target_kl": soft_target_kl(y_pred["mlm"], teacher_logits, self.temperature,
+                                             weights),
             "mlm_loss": ops.sum(token_nll * weights) / ops.maximum(ops.sum(weights), 1e-12),
             "cosine_loss": hidden_cosine_loss(y_pred["sequence_output"], teacher_h,
                                               x["padding_mask"]),
