@@ -309,3 +309,53 @@ class NaiveBayesClassifier:
             known = [self.index[w] for w in self._features(text) if w in self.index]
             scores[k] += self.log_likelihood[:, known].sum(axis=1)
         return self.classes[scores.argmax(axis=1)]
+
+
+class WordOverlapClassifier:
+    """The classic baseline of paraphrase detection (MRPC): two sentences are paraphrases when
+    enough of their words are shared. The feature is the Jaccard overlap of the two sentences'
+    word sets, |A & B| / |A | B|; the threshold is the one that classifies the most training
+    pairs right.
+
+    Args:
+        tokenize: text -> list of tokens (default: lower-cased words, as in chapter 5).
+
+    Example:
+
+    >>> model = WordOverlapClassifier().fit(
+    ...     ["in the beginning", "the earth was void", "and god said", "let there be light"],
+    ...     ["at the beginning", "the earth was empty", "the waters moved", "god saw the light"],
+    ...     np.array([1, 1, 0, 0]))
+    >>> model.predict(["the earth was formless"], ["the earth was void"]).tolist()
+    [1]
+    """
+
+    def __init__(self, tokenize=None):
+        from seqkeras.data.translation import tokenize as word_tokens
+
+        self.tokenize = tokenize or word_tokens
+        self.threshold = None
+
+    def overlap(self, first, second) -> np.ndarray:
+        """The Jaccard overlap of each pair's word sets."""
+        if len(first) != len(second):
+            raise ValueError(f"first and second must have the same length, got {len(first)} "
+                             f"and {len(second)}")
+        scores = []
+        for a, b in zip(first, second, strict=True):
+            a, b = set(self.tokenize(a)), set(self.tokenize(b))
+            scores.append(len(a & b) / max(len(a | b), 1))
+        return np.array(scores)
+
+    def fit(self, first, second, labels):
+        labels = np.asarray(labels).astype(bool)
+        scores = self.overlap(first, second)
+        candidates = np.unique(scores)
+        accuracy = [((scores >= t) == labels).mean() for t in candidates]
+        self.threshold = float(candidates[int(np.argmax(accuracy))])
+        return self
+
+    def predict(self, first, second) -> np.ndarray:
+        if self.threshold is None:
+            raise ValueError("call fit() before predict()")
+        return (self.overlap(first, second) >= self.threshold).astype("int32")

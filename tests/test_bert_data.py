@@ -350,3 +350,19 @@ def test_paraphrase_pairs_same_verse_or_a_neighbour_of_the_same_chapter():
     assert data.paraphrase_pairs("validation", different_rate=0.0).labels.all()
     with pytest.raises(ValueError, match="different translations"):
         data.paraphrase_pairs("validation", first="web", second="web")
+
+
+def test_word_overlap_baseline_on_the_paraphrase_pairs():
+    from seqkeras.baselines import WordOverlapClassifier
+
+    train, test = data.paraphrase_pairs("train").subset(1000), data.paraphrase_pairs("test")
+    model = WordOverlapClassifier().fit(train.first, train.second, train.labels)
+    scores = model.overlap(["a b c d"], ["c d e f"])
+    assert scores.tolist() == [2 / 6]
+    accuracy = float((model.predict(test.first, test.second) == test.labels).mean())
+    # same verse in two translations shares most of its words; a neighbour does not
+    assert 0.85 < accuracy < 1.0 and 0.0 < model.threshold < 1.0
+    with pytest.raises(ValueError, match="fit"):
+        WordOverlapClassifier().predict(["a"], ["b"])
+    with pytest.raises(ValueError, match="same length"):
+        model.overlap(["a"], ["b", "c"])
