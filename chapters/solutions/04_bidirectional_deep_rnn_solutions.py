@@ -103,7 +103,7 @@ def _train_tagger(cell_type, bidirectional, merge_mode, label):
                           merge_mode=merge_mode),
         x[:split], y[:split], validation_data=(x[split:], y[split:]), epochs=EPOCHS,
         batch_size=BATCH_SIZE, loss="binary_crossentropy", verbose=0)
-    predicted = (run.model.predict(x_held_out, batch_size=512, verbose=0) > 0.5).astype(int)
+    predicted = (training.predict_in_batches(run.model, x_held_out) > 0.5).astype(int)
     return run.model, metrics.precision_recall_f1(y_held_out, predicted)["f1"], \
         run.seconds_per_epoch
 
@@ -182,13 +182,13 @@ print(f"dropped from the WEB: {unknown} "
 tagger, kjv_f1, _ = train_tagger()
 x_web, y_web = tagging_task(web_known, "end")
 web_f1 = metrics.precision_recall_f1(
-    y_web, (tagger.predict(x_web, batch_size=512, verbose=0) > 0.5).astype(int))["f1"]
+    y_web, (training.predict_in_batches(tagger, x_web) > 0.5).astype(int))["f1"]
 print(format_table([{"test text": "KJV, held-out chapters", "F1": kjv_f1},
                     {"test text": "WEB, the same chapters", "F1": web_f1}], float_format=".4f"))
 window = 3
 for name, (x, y) in (("KJV", (x_test, y_test)), ("WEB", (x_web, y_web))):
     text = vocab.decode(x[window])
-    guess = (tagger.predict(x[window:window + 1], verbose=0)[0] > 0.5).astype(int)
+    guess = (training.predict_in_batches(tagger, x[window:window + 1])[0] > 0.5).astype(int)
     print(f"{name} truth:     {data.restore_spaces(text, np.concatenate([[0], y[window][:-1]]))}")
     print(f"{name} predicted: {data.restore_spaces(text, np.concatenate([[0], guess[:-1]]))}")
 
@@ -235,7 +235,7 @@ plt.show()
 # %% [markdown]
 # ## What the run shows
 #
-# The full run took 304.2 s on the 2-core CPU; the numbers above are the ones it printed.
+# The full run took 453.5 s on the 2-core CPU; the numbers above are the ones it printed.
 # Bidirectionality is what restores the spaces: it is worth 0.15-0.17 F1 for every cell, while
 # the merge mode, the cell type and modern spelling move F1 by at most 0.02. And it is worth
 # most exactly where the label depends on the future: three times more for word ends than for
