@@ -263,7 +263,10 @@ def load_or_pretrain_bert(encoder, weights_path=None, pairs=None, epochs=2, batc
     vocabulary) gets the weights chapter 9 saved at ``weights_path`` when that file exists.
     Otherwise it is pretrained here, more briefly, by chapter 9's recipe: masked LM (15% of the
     tokens, 80/10/10, masks drawn anew every epoch) and next-sentence prediction, on the verse
-    pairs of the KJV's training chapters, with Adam at a constant ``learning_rate``.
+    pairs of the KJV's training chapters, with Adam at a constant ``learning_rate``. A causal
+    encoder (``BertEncoder(causal=True)``, the left-to-right model of BERT's ablation) is
+    pretrained on the same pairs and budget with the next-token objective
+    (``data.next_token_targets``) and no pair head.
 
     Args:
         encoder: the ``BertEncoder`` to fill; its ``max_sequence_length`` is the pairs' length.
@@ -288,15 +291,20 @@ def load_or_pretrain_bert(encoder, weights_path=None, pairs=None, epochs=2, batc
                                                       np.random.default_rng(0))
     length = encoder.max_sequence_length
     packed = data.pack_segments(first[:pairs], second[:pairs], length)
-    mask_id = vocabulary.index("[MASK]")
-    batches = data.MaskedLMBatches(
-        packed, lambda ids, rng: data.mask_tokens(ids, len(vocabulary), mask_id, rng,
-                                                  max_selections=length // 6),
-        batch_size, dynamic=True, targets={"nsp": is_next[:pairs]})
-    pretrainer = BertPretrainer(encoder)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if getattr(encoder, "causal", False):
+        batches = data.MaskedLMBatches(packed, data.next_token_targets, batch_size)
+        pretrainer, losses = BertPretrainer(encoder, next_sentence=False), {"mlm": loss}
+    else:
+        mask_id = vocabulary.index("[MASK]")
+        batches = data.MaskedLMBatches(
+            packed, lambda ids, rng: data.mask_tokens(ids, len(vocabulary), mask_id, rng,
+                                                      max_selections=length // 6),
+            batch_size, dynamic=True, targets={"nsp": is_next[:pairs]})
+        pretrainer, losses = BertPretrainer(encoder), {"mlm": loss, "nsp": loss}
     pretrainer.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
-                       loss={"mlm": loss, "nsp": loss})
+                       loss=losses)
     pretrainer.fit(batches, epochs=epochs, verbose=verbose)
-    return encoder, (f"a brief pretraining ({len(first[:pairs]):,} verse pairs, "
+    kind = "left-to-right " if getattr(encoder, "causal", False) else ""
+    return encoder, (f"a brief {kind}pretraining ({len(first[:pairs]):,} verse pairs, "
                      f"{epochs} epoch{'s' if epochs != 1 else ''})")

@@ -292,6 +292,15 @@ def test_load_or_pretrain_bert_pretrains_without_saved_weights_and_loads_them_wh
     assert "chapter 9's full run" in source
     for w, expected in zip(loaded.weights, encoder.weights, strict=True):
         np.testing.assert_array_equal(to_numpy(w), to_numpy(expected))
+    # a causal encoder gets the left-to-right objective: it learns, with no pair head
+    causal = small_encoder(causal=True)
+    causal(causal.example_inputs())
+    before = [to_numpy(w).copy() for w in causal.weights]
+    _, source = training.load_or_pretrain_bert(causal, missing, pairs=64, epochs=1,
+                                               batch_size=32, verbose=0)
+    assert "brief left-to-right pretraining (64 verse pairs, 1 epoch)" in source
+    assert any(np.abs(to_numpy(w) - b).max() > 0 for w, b in zip(causal.weights, before,
+                                                                 strict=True))
 
 
 def test_mean_pooling_classifier_averages_the_real_tokens_only(pretraining_batches):
