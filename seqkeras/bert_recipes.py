@@ -98,8 +98,8 @@ def pair_accuracy(pretrainer, packed, labels, batch_size=256) -> float:
 
 
 def fine_tune(encoder, inputs, labels, num_classes, learning_rate, epochs, batch_size=32,
-              seed=None, pooling="cls", frozen=False, dropout=0.1, run_eagerly=False,
-              verbose=0) -> BertClassifier:
+              seed=None, pooling="cls", frozen=False, dropout=0.1, validation=None,
+              patience=2, run_eagerly=False, verbose=0) -> BertClassifier:
     """Fine-tune ``encoder`` under a fresh classifier head (Devlin et al., section 4.1).
 
     Args:
@@ -113,11 +113,16 @@ def fine_tune(encoder, inputs, labels, num_classes, learning_rate, epochs, batch
         pooling: the head's input (``BertClassifier``): ``"cls"`` or ``"mean"``.
         frozen: train only the head (the feature-based approach).
         dropout: the head's dropout rate.
+        validation: optional ``(inputs, labels)``: then ``epochs`` is a maximum, training
+            stops when the validation accuracy has not improved for ``patience`` epochs, and
+            the weights of the best epoch are kept (each method gets the epochs it needs,
+            chosen on validation, never on the test set).
+        patience: see ``validation``.
         run_eagerly, verbose: ``compile``'s and ``fit``'s.
 
     Returns:
         The trained ``BertClassifier`` (compiled with an accuracy metric: ``evaluate`` gives
-        ``[loss, accuracy]``).
+        ``[loss, accuracy]``), with ``epochs_trained`` and ``best_epoch`` set.
     """
     if seed is not None:
         set_seed(seed)
@@ -127,6 +132,16 @@ def fine_tune(encoder, inputs, labels, num_classes, learning_rate, epochs, batch
     classifier.compile(optimizer=keras.optimizers.Adam(learning_rate),
                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                        metrics=["accuracy"], run_eagerly=run_eagerly)
-    classifier.fit(inputs, np.asarray(labels), batch_size=batch_size, epochs=epochs,
-                   verbose=verbose)
+    callbacks, validation_data = [], None
+    if validation is not None:
+        validation_data = (validation[0], np.asarray(validation[1]))
+        callbacks.append(keras.callbacks.EarlyStopping(
+            "val_accuracy", mode="max", patience=arguments.positive_int("patience", patience),
+            restore_best_weights=True))
+    history = classifier.fit(inputs, np.asarray(labels), batch_size=batch_size, epochs=epochs,
+                             validation_data=validation_data, callbacks=callbacks,
+                             verbose=verbose).history
+    classifier.epochs_trained = len(history["loss"])
+    classifier.best_epoch = (int(np.argmax(history["val_accuracy"])) + 1
+                             if validation is not None else len(history["loss"]))
     return classifier

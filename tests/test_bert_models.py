@@ -361,6 +361,11 @@ def test_bert_recipes_pretrain_pair_accuracy_and_fine_tune(pretraining_batches):
                         for a, b in zip(before, encoder.get_weights(), strict=True))
         assert unchanged == frozen
         assert len(classifier.evaluate(inputs, classes, verbose=0)) == 2  # loss, accuracy
+    # with validation data: early stopping on validation accuracy, the best epoch's weights
+    encoder = bert_recipes.new_encoder(len(VOCAB), hidden_dim=32, max_sequence_length=32, seed=5)
+    stopped = bert_recipes.fine_tune(encoder, inputs, classes, num_classes=2, learning_rate=0.0,
+                                     epochs=50, validation=(inputs, classes), patience=2)
+    assert stopped.epochs_trained == 3 and stopped.best_epoch == 1  # nothing moves at lr 0
 
 
 def test_causal_encoder_sees_only_the_left_and_learns_next_tokens(tmp_path, pretraining_batches):
