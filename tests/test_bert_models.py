@@ -437,3 +437,23 @@ def test_masked_lm_accuracy_by_kind_splits_mask_random_unchanged(pretraining_bat
     never = metrics.masked_lm_accuracy_by_kind(Copier(), batches, MASK, guess_id=MASK)
     assert never["[MASK]"]["copy-aware baseline"] == 0.0  # no original token is [MASK]
 
+
+
+def test_next_token_targets_at_a_selection_rate_predict_as_many_tokens_as_bert(
+        pretraining_batches):
+    ids = pretraining_batches.packed["token_ids"]
+    rng = np.random.default_rng(0)
+    targets = data.next_token_targets(ids, rng=rng, selection_rate=0.15, max_selections=12)
+    positions, weights = targets["mask_positions"], targets["mask_weights"]
+    assert positions.shape == (len(ids), 12)
+    real_next = (ids[:, 1:] != 0).sum()
+    assert 0.12 < weights.sum() / real_next < 0.16  # about 15%, a few cut by the list length
+    rows, slots = np.nonzero(weights)
+    np.testing.assert_array_equal(targets["mask_ids"][rows, slots],
+                                  ids[rows, positions[rows, slots] + 1])  # the next token
+    assert (ids[rows, positions[rows, slots] + 1] != 0).all()  # never padding
+    for row in range(len(ids)):  # chosen positions first and in order, each once
+        chosen = positions[row][weights[row] > 0]
+        assert list(chosen) == sorted(set(chosen))
+    with pytest.raises(ValueError, match="rng"):
+        data.next_token_targets(ids, selection_rate=0.15)

@@ -185,23 +185,29 @@ def _span_boundaries(positions, weights, groups, selected):
             "span_relative_positions": np.where(real, positions - span_start, 0).astype("int32")}
 
 
-def next_token_targets(token_ids, pad_id=0, rng=None):
-    """The left-to-right objective in the masked-LM format: at every position i, predict token
-    i + 1 (the "LTR" model of BERT's Table 5, trained with a causal ``BertEncoder``).
+def next_token_targets(token_ids, pad_id=0, rng=None, selection_rate=None,
+                       max_selections=None):
+    """The left-to-right objective in the masked-LM format: at position i, predict token i + 1
+    (the "LTR" model of BERT's Table 5, trained with a causal ``BertEncoder``).
 
-    Nothing is corrupted: ``token_ids`` come back unchanged, ``mask_positions`` lists every
-    position but the last, ``mask_ids`` the token after each, ``mask_weights`` is 0 where that
-    token is padding. ``BertPretrainer``'s masked-LM head then predicts the next token at every
-    position, so a left-to-right model and BERT can share the pretraining code and budget.
+    Nothing is corrupted: ``token_ids`` come back unchanged, ``mask_positions`` lists the
+    positions to predict from, ``mask_ids`` the token after each, ``mask_weights`` is 0 where
+    that token is padding (or the list is padded). ``BertPretrainer``'s masked-LM head then
+    predicts the next token there, so a left-to-right model and BERT share the pretraining code.
 
     Args:
         token_ids: int ``(batch, T)``.
         pad_id: the padding id (``special_token_ids(tokenizer)["[PAD]"]``).
-        rng: unused; accepted so that this is a ``MaskedLMBatches`` masking function.
+        rng: a ``numpy.random.Generator``, used with ``selection_rate``.
+        selection_rate: None predicts at every position (a language model's objective); a rate
+            such as BERT's 0.15 predicts at that share of the real positions, drawn by ``rng``,
+            so that each step costs and teaches as many predictions as BERT's.
+        max_selections: length of the position lists with ``selection_rate`` (default: the
+            most one row selected).
 
     Returns:
         dict with ``token_ids`` ``(batch, T)`` and ``mask_positions``, ``mask_ids``,
-        ``mask_weights`` ``(batch, T - 1)``.
+        ``mask_weights`` ``(batch, M)``: M = T - 1, or the selections' length.
 
     Example:
 
@@ -215,8 +221,19 @@ def next_token_targets(token_ids, pad_id=0, rng=None):
     if token_ids.ndim != 2 or token_ids.shape[1] < 2:
         raise ValueError(f"token_ids must be (batch, T) with T >= 2, got {token_ids.shape}")
     batch, length = token_ids.shape
-    next_ids = token_ids[:, 1:]
-    return {"token_ids": token_ids.astype("int32"),
-            "mask_positions": np.tile(np.arange(length - 1, dtype="int32"), (batch, 1)),
-            "mask_ids": next_ids.astype("int32"),
-            "mask_weights": (next_ids != pad_id).astype("float32")}
+    positions = np.tile(np.arange(length - 1), (batch, 1))
+    predictable = token_ids[:, 1:] != pad_id
+    if selection_rate is not None:
+        if rng is None:
+            raise ValueError("selection_rate needs an rng to draw the positions")
+        _check_rates(selection_rate, 0.0, 0.0)
+        chosen = predictable & (rng.random(predictable.shape) < selection_rate)
+        width = max_selections or max(int(chosen.sum(axis=1).max()), 1)
+        # each row's chosen positions first, in order; the rest of the list is padding
+        order = np.argsort(~chosen, axis=1, kind="stable")[:, :width]
+        positions = np.take_along_axis(positions, order, axis=1)
+        predictable = np.take_along_axis(chosen, order, axis=1)
+    next_ids = np.take_along_axis(token_ids, positions + 1, axis=1)
+    return {"token_ids": token_ids.astype("int32"), "mask_positions": positions.astype("int32"),
+            "mask_ids": np.where(predictable, next_ids, 0).astype("int32"),
+            "mask_weights": predictable.astype("float32")}
