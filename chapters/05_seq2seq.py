@@ -449,7 +449,7 @@ plt.show()
 # %% [markdown]
 # ## Checks
 #
-# What the mechanisms predict, asserted in full mode:
+# What the mechanisms predict, asserted in full mode (each held at seed offsets 0, 1 and 2):
 # reading the source backwards lowers the perplexity of the first five target words (Sutskever
 # et al.'s "minimal time lag"); beam search's translations are on average at least as probable
 # as greedy decoding's; feeding the fixed vector to every decoder step (RNNencdec) lowers the
@@ -458,6 +458,14 @@ plt.show()
 # 2014b); the fixed vector computed by hand equals the model's. The perplexity of whole
 # translations, reversed against forward, is reported, not asserted: at this budget its
 # difference is small. Fast mode only checks that the notebook ran.
+#
+# Every check passed at seed offsets 0, 1 and 2 (`python -m course seeds 05`: 1,007.9, 1,073.9
+# and 755.4 s on the 2-core CPU). Perplexity of target words 1-5: reversed 33.8-39.8 against
+# forward 40.1-41.6, a lead of 1.1 to 6.3. Whole translations: reversed 35.6-38.5 against
+# 38.8-38.9, lower at every seed but by 0.2-0.8 at two of them. Beam search's mean log-probability
+# -41.1 to -44.3 against greedy's -52.3 to -52.9. After 4 epochs RNNencdec 25.9-26.7 against the
+# reversed seq2seq's 35.6-38.5; test BLEU 7.9-8.2 (seq2seq 3.0-3.8). RNNencdec by length: 13.4-16.9
+# on 1-10 tokens (the lexicon's 16.07 is inside that range), 6.3-6.8 on 51-60.
 
 # %%
 assert parity_error <= 1e-5
