@@ -183,6 +183,18 @@ def bleu_by_length(translations, references, lengths, edges=(1, 11, 21, 31, 41, 
     return rows
 
 
+def _masked_predictions(model, batches):
+    """For each batch of a ``data.MaskedLMBatches``: its inputs, the original tokens at the
+    selected positions, their weights, and the ``model``'s most probable token there."""
+    for index in range(len(batches)):
+        inputs, targets, weights = batches[index]
+        if isinstance(targets, dict):
+            targets, weights = targets["mlm"], weights["mlm"]
+        logits = model.predict_on_batch(inputs)["mlm"]
+        yield (inputs, np.asarray(targets), np.asarray(weights),
+               np.argmax(keras.ops.convert_to_numpy(logits), axis=-1))
+
+
 def masked_lm_accuracy(model, batches) -> float:
     """Share of the masked tokens of ``batches`` (a ``data.MaskedLMBatches``; give it
     ``dynamic=False`` so that every model is scored on the same masks) whose original token is
@@ -190,12 +202,7 @@ def masked_lm_accuracy(model, batches) -> float:
     ``(batch, M, V)``: every pretraining model of chapters 9 and 11 does.
     """
     correct = total = 0.0
-    for index in range(len(batches)):
-        inputs, targets, weights = batches[index]
-        if isinstance(targets, dict):
-            targets, weights = targets["mlm"], weights["mlm"]
-        logits = model.predict_on_batch(inputs)["mlm"]
-        predicted = np.argmax(keras.ops.convert_to_numpy(logits), axis=-1)
+    for _, targets, weights, predicted in _masked_predictions(model, batches):
         correct += float(((predicted == targets) * weights).sum())
         total += float(weights.sum())
     if total == 0:
@@ -229,17 +236,13 @@ def masked_lm_accuracy_by_kind(model, batches, mask_token_id, guess_id=None) -> 
         selected tokens), ``accuracy`` (the model's) and ``copy-aware baseline``.
     """
     kinds, correct, originals = [], [], []
-    for index in range(len(batches)):
-        inputs, targets, weights = batches[index]
-        if isinstance(targets, dict):
-            targets, weights = targets["mlm"], weights["mlm"]
-        logits = keras.ops.convert_to_numpy(model.predict_on_batch(inputs)["mlm"])
+    for inputs, targets, weights, predicted in _masked_predictions(model, batches):
         seen = np.take_along_axis(np.asarray(inputs["token_ids"]),
                                   np.asarray(inputs["mask_positions"]), axis=1)
-        real = np.asarray(weights) > 0
+        real = weights > 0
         kind = np.where(seen == mask_token_id, 0, np.where(seen == targets, 2, 1))
         kinds.append(kind[real])
-        correct.append((logits.argmax(-1) == targets)[real])
+        correct.append((predicted == targets)[real])
         originals.append(np.stack([np.asarray(targets), seen], -1)[real])
     kinds, correct, originals = map(np.concatenate, (kinds, correct, originals))
     if not len(kinds):
