@@ -80,6 +80,8 @@ def cmd_run(args, render=False) -> int:
             notebooks.store(notebooks.mark_rendered(notebooks.normalise(outcome["notebook"])),
                             path)
             print(f"  stored the outputs in {path.relative_to(syl.ROOT)}")
+        if not outcome["ok"] and not fast:
+            _keep_failed(outcome, chapter["notebook"])
         if outcome["ok"] and (render or args.record):
             _record(syllabus, outcome)
     if render or args.record:
@@ -87,6 +89,15 @@ def cmd_run(args, render=False) -> int:
         readme.update()
     _print_table(outcomes)
     return 0 if all(o["ok"] for o in outcomes) else 1
+
+
+def _keep_failed(outcome, name):
+    """A failed full run's notebook, its outputs up to the failing cell, in build/failed/ (a
+    render stores nothing in the chapter when a cell fails)."""
+    kept = syl.ROOT / "build" / "failed" / f"{name}.ipynb"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(outcome["notebook"], kept)
+    print(f"  the failed run's outputs are in {kept.relative_to(syl.ROOT)}", flush=True)
 
 
 def _record_seed(syllabus, outcome, offset):
@@ -124,6 +135,8 @@ def cmd_seeds(args) -> int:
                       flush=True)
                 outcome = notebooks.run_chapter(run, fast=False, seed_offset=offset)
                 outcomes.append(outcome)
+                if not outcome["ok"]:
+                    _keep_failed(outcome, f"{run['notebook']}_seed-offset-{offset}")
                 done.add(run["number"])
                 _record_seed(syllabus, outcome, offset)
                 syl.save(syllabus)

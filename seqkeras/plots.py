@@ -130,15 +130,20 @@ def plot_attention(weights, source_tokens, target_tokens, ax=None, title=None):
     return ax
 
 
-def plot_bleu_by_length(rows, ax=None, title="Translation quality by source length"):
+def plot_bleu_by_length(rows, ax=None, title="Translation quality by source length",
+                        styles=None):
     """One line per system of ``metrics.bleu_by_length``'s rows: BLEU against length bucket.
 
     The legend sits outside the axes, to the right, so that it never hides a line.
+    ``styles`` maps a system's name to keyword arguments of its line (``color``,
+    ``linestyle`` ...), e.g. one color per model and a dashed line for its shorter training,
+    as in Bahdanau et al.'s Figure 2.
     """
     ax = _axes(ax)
     buckets = [row["source tokens"] for row in rows]
     for name in [k for k in rows[0] if k not in ("source tokens", "sentences")]:
-        ax.plot(buckets, [row[name] for row in rows], marker="o", label=name)
+        style = {"marker": "o", **(styles or {}).get(name, {})}
+        ax.plot(buckets, [row[name] for row in rows], label=name, **style)
     ax.set_xlabel("source length (tokens)")
     ax.set_ylabel("test BLEU")
     ax.set_ylim(bottom=0)

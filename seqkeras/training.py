@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from seqkeras import arguments
+from seqkeras.data.batching import LengthSortedBatches
 from seqkeras.losses import SmoothedCrossEntropy
 
 
@@ -84,7 +85,8 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
 
     Args:
         model: an uncompiled Keras model.
-        x, y: training inputs and targets.
+        x, y: training inputs and targets; or x a dataset of ``(inputs, targets)`` batches
+            (such as ``data.LengthSortedBatches(...).dataset()``) and y None.
         validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, weights_val)``, scored after
             every epoch.
         epochs: number of epochs.
@@ -108,7 +110,11 @@ def fit(model, x, y, validation_data, epochs, loss, metrics=(), batch_size=64,
     if optimizer is None:
         optimizer = keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
     model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics), run_eagerly=run_eagerly)
+    arrays = isinstance(x, (np.ndarray, tuple, list, dict))
+    if not arrays:  # a dataset (e.g. data.LengthSortedBatches') makes and shuffles its batches
+        batch_size = None
     history = model.fit(x, y, sample_weight=sample_weight, batch_size=batch_size, epochs=epochs,
+                        shuffle=arrays,
                         validation_data=validation_data, verbose=verbose,
                         callbacks=[timer, *callbacks])
     return TrainingRun(model, history.history, float(np.median(timer.seconds)))
@@ -135,7 +141,8 @@ def predict_in_batches(model, x, batch_size=512) -> np.ndarray:
 
 def fit_translation(model, train, validation, epochs, batch_size=64, learning_rate=3e-3,
                     verbose=2, optimizer=None, label_smoothing=0.0,
-                    run_eagerly=False, callbacks=()) -> TrainingRun:
+                    run_eagerly=False, callbacks=(), length_sorted=False,
+                    seed=0) -> TrainingRun:
     """Teacher-forced training of a translation model on ``TranslationBatch`` arrays.
 
     The loss is the cross-entropy of each next target word, averaged over real (non-padding)
@@ -143,9 +150,15 @@ def fit_translation(model, train, validation, epochs, batch_size=64, learning_ra
     with ``label_smoothing`` > 0 ``losses.SmoothedCrossEntropy`` (then the logged losses are the
     smoothed ones, higher than the plain cross-entropy). ``optimizer`` replaces the default
     Adam(learning_rate, clipnorm=1), e.g. to use ``schedules.TransformerSchedule``;
-    ``run_eagerly`` and ``callbacks`` (e.g. ``TimeBudget``) are ``fit``'s.
+    ``run_eagerly`` and ``callbacks`` (e.g. ``TimeBudget``) are ``fit``'s. ``length_sorted``
+    trains on ``data.LengthSortedBatches(train, batch_size, seed=seed)``: batches of similar
+    lengths, each as wide as its longest pair (the same pairs every epoch, less padding).
     """
-    return fit(model, train.inputs, train.target_ids, (validation.inputs, validation.target_ids),
+    if length_sorted:
+        x, y = LengthSortedBatches(train, batch_size, seed=seed).dataset(), None
+    else:
+        x, y = train.inputs, train.target_ids
+    return fit(model, x, y, (validation.inputs, validation.target_ids),
                epochs, translation_loss(label_smoothing), batch_size=batch_size,
                learning_rate=learning_rate, verbose=verbose, optimizer=optimizer,
                run_eagerly=run_eagerly, callbacks=callbacks)

@@ -120,6 +120,11 @@ def test_plot_bleu_by_length_draws_a_line_per_system_with_the_legend_outside():
     legend_box = ax.get_legend().get_window_extent(ax.figure.canvas.get_renderer())
     assert legend_box.x0 >= ax.get_window_extent().x1  # right of the axes, over no line
     matplotlib.pyplot.close(ax.figure)
+    styled = plots.plot_bleu_by_length(rows, styles={"b": {"linestyle": "--", "color": "red"}})
+    a_line, b_line = styled.get_lines()
+    assert b_line.get_linestyle() == "--" and b_line.get_color() == "red"
+    assert a_line.get_linestyle() == "-" and a_line.get_marker() == b_line.get_marker() == "o"
+    matplotlib.pyplot.close(styled.figure)
 
 
 def test_predict_in_batches_equals_predict_on_every_model_without_retracing(caplog, rng):

@@ -486,6 +486,27 @@ def test_swapped_neighbours_finds_pairs_in_reverse_source_order():
 
 
 @pytest.mark.backend_independent
+def test_confirmed_swaps_needs_attention_model1_content_words_and_translations():
+    pairs = [("la maison", "the house"), ("la fleur", "the flower"), ("une maison", "a house"),
+             ("une fleur", "a flower"), ("maison bleue", "blue house"),
+             ("fleur bleue", "blue flower"),
+             ("la maison", "the house"), ("le chat", "the cat"), ("chat bleu", "blue cat")]
+    lexicon = WordLexicon(iterations=10).fit(pairs)
+    source, words = "la maison bleue", ["the", "blue", "house"]
+    assert lexicon.align(source, " ".join(words)) == [0, 2, 1]
+    # "blue house" for "maison bleue": swapped by Model 1 and by this attention
+    assert metrics.confirmed_swaps(words, [0, 2, 1], lexicon, source) == {1}
+    # the attention reads in French order: Model 1 alone does not confirm the swap
+    assert metrics.confirmed_swaps(words, [0, 1, 2], lexicon, source) == set()
+    # a swap of a function word ("the") does not count
+    assert metrics.swapped_neighbours(lexicon.align("maison la", "the house")) == {0}
+    assert metrics.confirmed_swaps(["the", "house"], [1, 0], lexicon, "maison la") == set()
+    # a word that is not a likely translation of its French word
+    assert metrics.confirmed_swaps(["the", "blue", "house"], [0, 2, 1], lexicon, source,
+                                   min_probability=1.01) == set()
+
+
+@pytest.mark.backend_independent
 def test_alignment_agreement_counts_argmax_hits_against_chance():
     weights = np.zeros((2, 3, 4))
     weights[0] = 0.1  # 4 real source words: a softmax gives each some weight

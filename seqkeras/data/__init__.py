@@ -6,6 +6,7 @@ Every file lives in ``seqkeras/data/files`` with its licence beside it; ``course
 rebuilds each one byte for byte from a package registry, and ``SHA256SUMS`` pins them.
 """
 
+from seqkeras.data.batching import LengthSortedBatches
 from seqkeras.data.corpora import (
     BIBLE_TRANSLATIONS,
     Verse,
@@ -70,6 +71,7 @@ __all__ = [
     "BIBLE_TRANSLATIONS",
     "CharVocabulary",
     "ForecastingWindows",
+    "LengthSortedBatches",
     "adding_problem",
     "Verse",
     "bible_books",
