@@ -15,7 +15,13 @@ from keras import ops
 from seqkeras import decoding, training
 from seqkeras.data import load_translation_task
 from seqkeras.layers import BahdanauAttention, LocalAttention, LuongAttention
-from seqkeras.models import AttentionSeq2Seq, HardAttentionSeq2Seq, Seq2Seq, Transformer
+from seqkeras.models import (
+    AttentionSeq2Seq,
+    HardAttentionSeq2Seq,
+    RNNsearch,
+    Seq2Seq,
+    Transformer,
+)
 
 from conftest import to_numpy
 
@@ -46,6 +52,7 @@ TRAINED = {
     "luong location": lambda s, t: AttentionSeq2Seq(s, t, LuongAttention("location"), 24, 48),
     "local-p": lambda s, t: AttentionSeq2Seq(s, t, LocalAttention(2, score="general"), 24, 48),
     "hard": lambda s, t: HardAttentionSeq2Seq(s, t, LuongAttention("general"), 24, 48, seed=1),
+    "rnnsearch": lambda s, t: RNNsearch(s, t, BahdanauAttention(24), 24, 48),
     "transformer": lambda s, t: Transformer(s, t, d_model=32, num_heads=2, num_layers=2,
                                             intermediate_dim=64, dropout=0.0),
 }

@@ -93,7 +93,8 @@ def log_prob_rerun(model):
         encoded = tuple(ops.take(x, rows, axis=0) for x in encoded)
         return _normalised(model.decode(prefixes, encoded, last_only=True)[:, -1], banned)
 
-    return compiled(model, rerun, "decode") if carries_state(model) else rerun
+    loops = getattr(model, "DECODES_IN_A_PYTHON_LOOP", False)  # e.g. models.RNNsearch
+    return compiled(model, rerun, "decode") if carries_state(model) and not loops else rerun
 
 
 def _padded_rows(n):
