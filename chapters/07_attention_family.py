@@ -40,22 +40,20 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "seqkeras @ git+https://github.com/seqkeras/seqkeras"], check=True)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up logs quiet
 
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
 from seqkeras import data, decoding, interop, metrics, plots, training
-from seqkeras.layers import BahdanauAttention, LocalAttention, LuongAttention, masked_softmax
+from seqkeras.layers import LocalAttention, LuongAttention
 from seqkeras.models import AttentionSeq2Seq, HardAttentionSeq2Seq, Seq2Seq
-from seqkeras.utils import format_table, publish_results, setup
+from seqkeras.utils import format_table, publish_results, set_seed, setup
 
 ENV = setup(seed=2016)
 
@@ -68,18 +66,12 @@ TARGET_VOCABULARY = 4_000
 TRAIN_PAIRS = 192 if FAST else None  # None: every training verse that fits
 VALIDATION_PAIRS = 64 if FAST else None
 TEST_PAIRS = 12 if FAST else 400  # spread evenly over lengths: eight models to decode
-EMBEDDING_DIM = 16 if FAST else 128  # chapter 6's sizes, so its weights fit every variant
+EMBEDDING_DIM = 16 if FAST else 128  # chapters 5 and 6's sizes
 UNITS = 16 if FAST else 256
-ATTENTION_UNITS = 8 if FAST else 128  # Bahdanau's hidden layer, and concat's
+ATTENTION_UNITS = 8 if FAST else 128  # concat's hidden layer, Bahdanau's size
 WINDOW = 3  # D of local attention: 2D + 1 = 7 source positions
-# When an earlier chapter's saved run is missing, its model is trained here first:
-FIXED_VECTOR_START_EPOCHS = 1 if FAST else 4  # chapter 5's recipe
-ATTENTION_START_EPOCHS = 1 if FAST else 8  # a 4,000-word Bahdanau model of chapter 6's sizes
-EPOCHS = 1  # each variant's own training, from that start
+EPOCHS = 1 if FAST else 7  # every model, from scratch: chapter 6's first leg
 BATCH_SIZE = 64
-# Chapters 5 and 6 save their trained models here in full mode; missing files are trained here.
-FIXED_VECTOR_WEIGHTS = None if FAST else Path("weights") / "05_seq2seq_reversed.weights.h5"
-ATTENTION_WEIGHTS = None if FAST else Path("weights") / "06_bahdanau_attention.weights.h5"
 RUN_EAGERLY = FAST  # for a handful of steps, compiling seven models costs more than it saves
 
 # %%
@@ -192,109 +184,93 @@ print("largest weight outside the window:", float(ops.convert_to_numpy(local_wei
 
 
 # %% [markdown]
-# ## Every variant, one start, one budget
+# ## Every variant, from scratch, on one budget
 #
-# Luong et al. trained each variant for 10-12 epochs on 4.5M sentence pairs. Seven attention
-# decoders trained from scratch do not fit in one chapter on two CPU cores: at chapter 6's size
-# an epoch takes about 75 s and one epoch is far from enough (the start trained below had a
-# validation loss of 5.17 after one epoch and 2.62 after eight). So every model here **starts
-# from a trained network** and trains for the same one more epoch:
-#
-# - each attention variant takes the embeddings, bidirectional encoder, decoder LSTM, $W_c$ and
-#   output layer of one Bahdanau model of chapter 6's design (the start), and **its own score,
-#   with fresh weights**: what differs between two rows is only how the decoder state is
-#   compared with the annotations;
-# - the fixed-vector model continues from chapter 5's reversed model, trained the same way.
-#
-# When chapter 5's saved run is missing (`chapters/weights/`, written by its full run), the
-# fixed-vector model is trained here first by chapter 5's recipe (`FIXED_VECTOR_START_EPOCHS`,
-# 4 epochs). Chapter 6's full run saves a model with every English word seen twice (5,983); it
-# does not fit this chapter's 4,000-word models, so `load_run` returns None and the start, a
-# 4,000-word Bahdanau model of chapter 6's sizes, is trained here for 8 epochs
-# (`ATTENTION_START_EPOCHS`; 59-84 s each in the full run below). BLEU is by greedy decoding on
-# 400 test verses spread evenly over 1-60 tokens.
+# Each attention variant is the same network (chapter 6's: embeddings, a bidirectional LSTM
+# encoder, a decoder LSTM, $\tilde h_t = \tanh([c_t; h_t] W_c)$ and the softmax) with its own
+# score, trained from scratch with the same seed, data and recipe for the same 7 epochs (chapter
+# 6's first leg: at this scale an attention model needs several epochs before it aligns) as
+# the fixed-vector model it is compared with, chapter 5's reversed seq2seq, trained here the
+# same way. Every model reads batches of verses of similar length (`length_sorted=True`, as in
+# chapter 6). What differs between two rows is only how the decoder state is compared with the
+# annotations. Luong et al. trained each variant 10-12 epochs on 4.5 million sentence pairs,
+# with input feeding (exercise 1) and 4 layers; 7 epochs of 15,335 verses are far less, so the
+# table says which scores learn fastest at this scale. BLEU is by greedy decoding on 400 test
+# verses spread evenly over 1-60 tokens.
 
 # %%
-def attention_start_model():
-    return AttentionSeq2Seq(len(french), len(english), BahdanauAttention(ATTENTION_UNITS),
-                            EMBEDDING_DIM, UNITS, dropout=0.3)
-
-
 def fixed_vector_model():  # chapter 5's one-layer model with the reversed source
     return Seq2Seq(len(french), len(english), EMBEDDING_DIM, UNITS, reverse_source=True,
                    dropout=0.3)
 
 
-def loaded_or_trained(make, saved_path, seed, epochs):
-    """An earlier chapter's trained run: loaded from its saved weights, else trained here."""
-    keras.utils.set_random_seed(seed)
-    run = saved_path and training.load_run(make(), saved_path, first_batch)
-    print(f"    loaded from {saved_path}" if run else f"    training {epochs} epochs")
-    return run or training.fit_translation(make(), train, validation, epochs,
-                                           batch_size=BATCH_SIZE, run_eagerly=RUN_EAGERLY)
+def attention_model(attention):
+    return lambda: AttentionSeq2Seq(len(french), len(english), attention, EMBEDDING_DIM, UNITS,
+                                    dropout=0.3)
 
 
-first_batch = (train.source_ids[:1], train.decoder_input_ids[:1])
-print("--- chapter 5's fixed-vector model")
-fixed_vector_start = loaded_or_trained(fixed_vector_model, FIXED_VECTOR_WEIGHTS, 2014,
-                                       FIXED_VECTOR_START_EPOCHS)
-print("--- the start: Bahdanau attention of chapter 6's sizes, 4,000 English words")
-attention_start = loaded_or_trained(attention_start_model, ATTENTION_WEIGHTS, 2015,
-                             ATTENTION_START_EPOCHS).model
-
-# Everything but the score comes from the start.
-SHARED_LAYERS = ("source_embedding", "target_embedding", "encoder", "decoder", "attentional",
-                 "logits")
+def fit(make_model):
+    model = make_model()
+    model(first_pair)  # built at the test width: location's W_a has a column per test position
+    return training.fit_translation(model, train, validation, EPOCHS, batch_size=BATCH_SIZE,
+                                    verbose=0, length_sorted=True, run_eagerly=RUN_EAGERLY)
 
 
-def from_attention_start(make_variant):
-    def make():
-        model = make_variant()
-        model((test.source_ids[:1], test.decoder_input_ids[:1]))  # W_a of "location": 61 columns
-        for layer in SHARED_LAYERS:
-            getattr(model, layer).set_weights(getattr(attention_start, layer).get_weights())
-        return model
-    return make
-
-
-def attention_variant(attention):
-    return from_attention_start(lambda: AttentionSeq2Seq(len(french), len(english), attention,
-                                                         EMBEDDING_DIM, UNITS, dropout=0.3))
-
-
+FIXED = "fixed vector (seq2seq)"
 VARIANTS = {
-    "fixed vector (seq2seq)": lambda: fixed_vector_start.model,
-    "global, dot": attention_variant(LuongAttention("dot")),
-    "global, general": attention_variant(LuongAttention("general")),
-    "global, concat": attention_variant(LuongAttention("concat", units=ATTENTION_UNITS)),
-    "global, location": attention_variant(LuongAttention("location")),
-    f"local-p, general, D={WINDOW}": attention_variant(LocalAttention(WINDOW, "general")),
-    "hard, general (REINFORCE)": from_attention_start(lambda: HardAttentionSeq2Seq(
+    "global, dot": attention_model(LuongAttention("dot")),
+    "global, general": attention_model(LuongAttention("general")),
+    "global, concat": attention_model(LuongAttention("concat", units=ATTENTION_UNITS)),
+    "global, location": attention_model(LuongAttention("location")),
+    f"local-p, general, D={WINDOW}": attention_model(LocalAttention(WINDOW, "general")),
+    "hard, general (REINFORCE)": lambda: HardAttentionSeq2Seq(
         len(french), len(english), LuongAttention("general"), EMBEDDING_DIM, UNITS, dropout=0.3,
-        seed=2016)),
+        seed=2016),
 }
-runs, bleu = {}, {}
-for name, make in VARIANTS.items():
-    print(f"--- {name}")
-    keras.utils.set_random_seed(2016)
-    runs[name] = training.fit_translation(make(), train, validation, EPOCHS,
-                                          batch_size=BATCH_SIZE, verbose=0,
-                                          run_eagerly=RUN_EAGERLY)
-    outputs = decoding.translate(runs[name].model, test.source_ids, english, beam_width=1,
-                                 max_length=TEST_LENGTH)
-    bleu[name] = metrics.corpus_bleu([text for text, _ in outputs], test.references)
-    print(f"    val loss {min(runs[name].history['val_loss']):.3f}, test BLEU {bleu[name]:.2f}, "
-          f"{runs[name].seconds_per_epoch:.1f} s/epoch")
-start_outputs = decoding.translate(attention_start, test.source_ids, english, beam_width=1,
-                                   max_length=TEST_LENGTH)
-bleu_start = metrics.corpus_bleu([text for text, _ in start_outputs], test.references)
-print(f"the start (Bahdanau attention of chapter 6's sizes), before the extra epoch: "
-      f"test BLEU {bleu_start:.2f} on the same verses")
+first_pair = (test.source_ids[:1], test.decoder_input_ids[:1])  # location's W_a: 61 columns
+MODELS = {FIXED: fixed_vector_model, **VARIANTS}
+runs = {}
+
+
+def train_models(names):
+    for name in names:
+        print(f"--- {name}: {EPOCHS} epochs", flush=True)
+        set_seed(2016)
+        runs[name] = fit(MODELS[name])
+
+
+train_models([FIXED, "global, dot", "global, general", "global, concat"])
+
+# %% [markdown]
+# The other three, location, local-p and hard attention (about 15 minutes on a 2-core CPU, as
+# the four above), then every model's test BLEU:
 
 # %%
+train_models([name for name in MODELS if name not in runs])
+scored = {name: decoding.translate_and_score(run.model, test, english)
+          for name, run in runs.items()}
+bleu = {name: result.bleu for name, result in scored.items()}
+for name, run in runs.items():
+    print(f"{name:<28} val loss {min(run.history['val_loss']):.3f}, test BLEU {bleu[name]:.2f}")
+
+# %% [markdown]
+# Beside each row, what Luong et al.'s Table 4 reports for the same variant (WMT'14 English ->
+# German, every model with input feeding and dropout; perplexity and BLEU before their unknown-
+# word replacement). Their concat has no row there: "for content-based functions, our
+# implementation concat does not yield good performances" (its perplexity: 6.7 global, 7.1
+# local). Their local-p (dot) scored 6.6 and 18.0. They concluded that dot works well for global
+# attention and general for local, with local-p (general) best overall. Their local-p used a
+# window of D = 10; ours, for verses of at most 30 tokens, D = 3.
+
+# %%
+LUONG_TABLE_4 = {"global, location": (6.4, 18.1), "global, dot": (6.1, 18.6),
+                 "global, general": (6.1, 17.3), "global, concat": (6.7, None),
+                 f"local-p, general, D={WINDOW}": (5.9, 19.0)}
 table = [{"model": name, "parameters": run.model.count_params(),
-          "best val loss": min(run.history["val_loss"]), "s/epoch": run.seconds_per_epoch,
-          "test BLEU": bleu[name]} for name, run in runs.items()]
+          "best val loss": min(run.history["val_loss"]), "test BLEU": bleu[name],
+          "Luong ppl": LUONG_TABLE_4.get(name, ("-",))[0],
+          "Luong BLEU": (LUONG_TABLE_4.get(name, ("-", "-"))[1] or "-")}
+         for name, run in runs.items()]
 print(format_table(table, float_format=".2f"))
 fig, ax = plt.subplots(figsize=(9, 4))
 plots.plot_bars({name: bleu[name] for name in runs}, ylabel="test BLEU (greedy)",
@@ -330,99 +306,105 @@ print(f"largest weight outside [p_t - {WINDOW}, p_t + {WINDOW}] over {weights.sh
 # log-likelihood is estimated by $(r_t - b)\,\nabla \log a_t(z_t)$, with reward $r_t$ the
 # log-probability of the right word and baseline $b$ the batch mean. The estimate is unbiased but
 # noisy, and the rest of the network sees a different context each time it reads the same
-# sentence. The validation loss after the same epoch from the same start (computed with the
-# most probable position) shows the cost:
+# sentence. The validation loss after the same 7 epochs from scratch (computed with the most
+# probable position) shows the cost:
 
 # %%
-compared = ("global, general", "hard, general (REINFORCE)", "fixed vector (seq2seq)")
+compared = ("global, general", "hard, general (REINFORCE)", FIXED)
 fig, ax = plt.subplots(figsize=(7, 4))
 plots.plot_bars({name: runs[name].history["val_loss"][-1] for name in compared}, ax=ax,
                 ylabel="validation cross-entropy (nats/word)", title="Soft against hard attention")
 plt.show()
 
 # %% [markdown]
-# ## Self-attention: a sentence attending to itself
+# ## Where local-p and location look
 #
-# Cheng, Dong & Lapata (2016) let each word of a sentence attend to the words before it while
-# reading, so a representation can link "it" to the noun it stands for. The Transformer (chapter
-# 8) makes this the whole model. Here, the trained global-general model's annotations of one
-# test sentence attend to each other with the plain scaled dot product,
-# $\mathrm{softmax}(H H^\top / \sqrt{d})$, untrained for this purpose: which words already look
-# alike to the encoder?
+# One test verse, translated by reading its reference (teacher forcing): the weights of the
+# local-p model with its predicted position $p_t$ and window $[p_t - D, p_t + D]$ drawn over
+# them, and the weights of the location model, which never reads the source words, only their
+# positions.
 
 # %%
-general_model = runs["global, general"].model
-k = int(np.argmax(test.source_mask.sum(axis=1) >= 7))
-annotations_k = ops.convert_to_numpy(general_model.encode(test.source_ids[k:k + 1])[0])[0]
+k = int(np.argmax((test.source_mask.sum(axis=1) >= 12) & (test.source_mask.sum(axis=1) <= 18)))
 length = int(test.source_mask[k].sum())
-H = annotations_k[:length]
-self_weights = ops.convert_to_numpy(masked_softmax(H @ H.T / np.sqrt(H.shape[-1])))
-words = data.tokenize(test.sources[k])
-plots.plot_attention(self_weights, words, words, title="self-attention of the encoder's annotations")
+source_words = data.tokenize(test.sources[k])
+target_words = english.decode_tokens(test.target_ids[k]) + ["[END]"]  # the rows' next words
+verse = (test.source_ids[k:k + 1], test.decoder_input_ids[k:k + 1])
+location_model = runs["global, location"].model
+fig, (ax_local, ax_location) = plt.subplots(1, 2, figsize=(14, 6))
+plots.plot_attention(local_model.alignment(*verse)[0], source_words, target_words, ax=ax_local,
+                     title=f"local-p, general, D={WINDOW}: p_t and its window")
+verse_p_t = ops.convert_to_numpy(local_model.attention.predicted_position(
+    local_model.decoder_states(verse[1], local_model.encode(verse[0])),
+    values_mask=test.source_mask[k:k + 1]))[0, :len(target_words)]
+rows = np.arange(len(target_words))
+ax_local.plot(verse_p_t, rows, color="C1", marker=".", label="p_t")
+ax_local.fill_betweenx(rows, verse_p_t - WINDOW, verse_p_t + WINDOW, color="C1", alpha=0.15,
+                       label=f"p_t +- {WINDOW}")
+ax_local.legend(loc="lower right")
+plots.plot_attention(location_model.alignment(*verse)[0], source_words, target_words,
+                     ax=ax_location, title="global, location: positions only")
+plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# **What location cannot do.** Its $W_a$ has one column per source position of the padded test
+# arrays (61), but training verses fill at most the first 31: the columns of positions 32-61
+# keep their initial random weights, so on a longer verse the location model spreads part of
+# its attention over positions at random. BLEU by source length, location against general (the
+# same network with a content score) and the fixed vector:
+
+# %%
+location_by_length = metrics.bleu_by_length(
+    {name: scored[name].texts for name in ("global, general", "global, location", FIXED)},
+    test.references, lengths=test.source_mask.sum(axis=1))
+print(format_table(location_by_length, float_format=".2f"))
 
 # %% [markdown]
 # ## What the run shows
 #
-# The full render (2-core CPU, 1,282.8 s in all, chapter 5's fixed-vector model loaded, the
-# 4,000-word start trained here) printed this table; BLEU is greedy, on 400 test verses of
-# 1-60 tokens, after one more epoch from the same start:
+# The full run (2-core CPU, 1,687 s), every model 7 epochs from scratch on the same verses:
 #
-# | model | best val loss | test BLEU |
-# |---|---|---|
-# | fixed vector (seq2seq) | 3.54 | 4.07 |
-# | global, dot | 2.55 | 18.41 |
-# | global, general | 2.52 | 20.08 |
-# | global, concat | 2.48 | 20.29 |
-# | global, location | 2.76 | 12.47 |
-# | local-p, general, D=3 | 2.64 | 18.98 |
-# | hard, general (REINFORCE) | 2.85 | 15.25 |
+# | model | test BLEU | best val loss | Luong et al., Table 4 (BLEU) |
+# |---|---|---|---|
+# | global, concat (Bahdanau's score) | 19.52 | 2.49 | not reported: "does not yield good performances" |
+# | global, location | 12.46 | 2.84 | 18.1 |
+# | global, dot | 11.41 | 3.12 | 18.6 |
+# | local-p, general, D = 3 | 6.88 | 3.24 | 19.0 (D = 10) |
+# | global, general | 6.49 | 3.40 | 17.3 |
+# | fixed vector (seq2seq) | 4.09 | 3.42 | |
+# | hard, general (REINFORCE) | 3.31 | 3.70 | |
 #
-# - **Every score that reads the content beats the fixed vector by a factor of four or more**
-#   (18.41-20.29 against 4.07). That is chapter 6's result again, and it holds whichever way
-#   the decoder state is compared with the annotations.
-# - **Concat and general gained the most from the shared start.** The start, a Bahdanau
-#   model of chapter 6's sizes, scored 18.66 on the same verses before the extra epoch.
-#   After it, concat reached 20.29 and general 20.08, local-p 18.98, and dot ended slightly
-#   below where it began (18.41). Luong et al. also found general and local-p strong. Concat
-#   did worse for them than here, and our concat is Bahdanau's additive form, the score the
-#   shared layers were trained with. One seed and 400 verses cannot separate gaps of about
-#   one point, so the order of these four is printed, not asserted: the previous render of
-#   this chapter, from a different start, put general (18.81) first, concat (18.64) second and
-#   dot (17.00) last.
-# - **Location is the weakest soft score (12.47)**, as in Luong et al.'s comparison: $a_t$
-#   depends only on the decoder state, never on which source word sits where, so it has to
-#   guess positions. It still triples the fixed vector, because the context it reads is an
-#   average of annotations and not one squeezed vector.
-# - **Local-p kept exactly to its window** (largest weight outside it: 0.0 over 32 test
-#   sentences) and cost about one BLEU point against global general (18.98 against 20.08),
-#   within the noise of one seed: on verses of at most 60 words, 7 positions around a good
-#   $p_t$ hold most of the alignment.
-# - **Hard attention reached 15.25** with the worst validation loss of the attention models
-#   (2.85, against 2.52 for the same score made soft). One sampled position and a REINFORCE
-#   gradient learn more slowly than backpropagation through the average. Xu et al. found hard
-#   and soft attention close on image captions, with variance-reduction tricks this chapter
-#   leaves out (a moving-average baseline, an entropy bonus, and the expected context in half
-#   the updates); exercise 3 is the first of them. It still beats the fixed vector, since the
-#   sampled position usually lands on a useful word.
+# - **Attention beats the fixed vector**, every soft variant, by 2.4 (general) to 15.4 BLEU
+#   (concat) after the same 7 epochs: the check below.
+# - **The order among the scores is not Luong's, and is not claimed.** It is one seed's, at 7
+#   epochs of 15,335 verses where Luong et al. trained 10-12 epochs on 4.5 million sentence pairs,
+#   so it says which score *learns fastest* here. The additive score learns fastest by far;
+#   general, which Luong et al. found best for local attention, has hardly begun to align (its
+#   validation loss, 3.40, is the fixed vector's 3.42), and local-p, which uses it, with it.
+# - **Location, which never reads the source words, beats dot and general.** French and English
+#   verses run in the same order, so where to look is mostly a matter of position. Its columns
+#   for positions past 31 never trained, and it falls from 15.65 on verses of 11-20 tokens to
+#   5.56 on 51-60.
+# - **Hard attention ends below the fixed vector** (3.31): at this budget the noise of a
+#   sampled position costs more than attending gains.
+# - Local-p's weights outside its window are exactly 0 on real sentences.
 
 # %% [markdown]
 # ## Checks
 #
 # In every mode: the parities, and the trained local model's weights being zero outside its
-# window. In full mode: every global score and local-p beats the fixed-vector model on test
-# BLEU. Their order among themselves is printed, not asserted: on 400 verses and one seed it
-# is within the noise of a different seed.
+# window. In full mode: every global score and local-p beats the fixed-vector model trained for
+# the same 7 epochs on test BLEU. Their order among themselves is printed, not asserted.
 
 # %%
 assert max(parity.values()) <= 1e-5
 assert local_outside_max == 0.0
 soft_variants = [name for name in runs if name.startswith(("global", "local"))]
 for name in sorted(soft_variants, key=bleu.get, reverse=True):
-    print(f"{name}: test BLEU {bleu[name]:.2f} against the fixed vector's "
-          f"{bleu['fixed vector (seq2seq)']:.2f}")
+    print(f"{name}: test BLEU {bleu[name]:.2f} against the fixed vector's {bleu[FIXED]:.2f}")
 if not FAST:
-    not_better = [name for name in soft_variants if bleu[name] <= bleu["fixed vector (seq2seq)"]]
+    not_better = [name for name in soft_variants if bleu[name] <= bleu[FIXED]]
     assert not not_better, f"no better than the fixed vector: {not_better}"
 print("all checks passed" if not FAST else "fast mode: ran end to end")
 
@@ -433,7 +415,8 @@ print("all checks passed" if not FAST else "fast mode: ran end to end")
 #   products (cheap, parallel); concat is Bahdanau's additive network; location ignores content.
 # - Local attention restricts the softmax to a predicted window; hard attention samples one
 #   position and needs REINFORCE.
-# - Self-attention relates the positions of one sequence to each other.
+# - Self-attention (Cheng et al.) relates the positions of one sequence to each other: chapter 8
+#   builds a whole model from it.
 #
 # **Next:** Vaswani et al. (2017) drop the recurrence altogether: scaled dot-product
 # self-attention in several heads, positional encodings and feed-forward layers. The Transformer.
@@ -453,5 +436,10 @@ publish_results("07_attention_family", {
     **{f"LuongAttention({name}) vs Keras max abs diff": error for name, error in parity.items()},
     **{f"test BLEU, {name}": round(bleu[name], 2) for name in runs},
     **{f"s/epoch, {name}": round(run.seconds_per_epoch, 1) for name, run in runs.items()},
+    **{f"best val loss, {name}": round(min(run.history["val_loss"]), 3)
+       for name, run in runs.items()},
+    **{f"test BLEU, {name}, {row['source tokens']} tokens": round(row[name], 2)
+       for row in location_by_length for name in row if name not in ("source tokens",
+                                                                       "sentences")},
     "local attention: largest weight outside the window": local_outside_max,
 }, fast=FAST)
