@@ -22,10 +22,11 @@
 # it. They use the laboratory version of the translation task that chapter 6's solutions use,
 # so that a model learns to align in under two minutes on a 2-core CPU: the French -> English
 # verses of at most `MAX_TOKENS` tokens, models half chapter 6's width, the 2,000 most frequent
-# English words. As in chapter 7, a trained Bahdanau model is the common start: each variant
-# takes its embeddings, encoder, decoder and output layers, gets its own score with fresh
-# weights, and trains `EPOCHS` more epochs. The numbers in the text are the ones this notebook
-# printed in its full run (2-core CPU).
+# English words. Unlike chapter 7, which trains every variant from scratch, these answers start
+# from a trained Bahdanau model, the common start: each variant takes its embeddings, encoder,
+# decoder and output layers, gets its own score with fresh weights, and trains `EPOCHS` more
+# epochs. The numbers in the text are the ones this notebook printed in its full run (2-core
+# CPU).
 
 # %% [markdown]
 # **The lab, solved:** [lab 7 with its
