@@ -94,6 +94,8 @@ def cmd_run(args, render=False) -> int:
 def _keep_failed(outcome, name):
     """A failed full run's notebook, its outputs up to the failing cell, in build/failed/ (a
     render stores nothing in the chapter when a cell fails)."""
+    if outcome.get("notebook") is None:  # nothing ran
+        return
     kept = syl.ROOT / "build" / "failed" / f"{name}.ipynb"
     kept.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(outcome["notebook"], kept)

@@ -218,3 +218,15 @@ def test_course_seeds_runs_dependencies_first_and_records_each_offset(monkeypatc
     cell = readme.results_table(syllabus).splitlines()[-1]
     assert "bleu: 20 (range 10-20, 2 seeds)" in cell and "name: text<br>" in cell
     assert "seed offset 2 FAILED: AssertionError: lead" in cell
+
+
+def test_a_failed_full_run_keeps_its_partial_notebook(monkeypatch, tmp_path):
+    from course import __main__ as command
+
+    monkeypatch.setattr(command.syl, "ROOT", tmp_path)
+    partial = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")])
+    command._keep_failed({"notebook": partial}, "06_bahdanau_attention_seed-offset-2")
+    kept = tmp_path / "build" / "failed" / "06_bahdanau_attention_seed-offset-2.ipynb"
+    assert nbformat.read(kept, as_version=4).cells[0].source == "1 / 0"
+    command._keep_failed({"notebook": None}, "nothing_ran")  # a run that never started
+    assert not (tmp_path / "build" / "failed" / "nothing_ran.ipynb").exists()
