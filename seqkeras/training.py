@@ -14,6 +14,7 @@ import numpy as np
 from seqkeras import arguments
 from seqkeras.data.batching import LengthSortedBatches
 from seqkeras.losses import SmoothedCrossEntropy
+from seqkeras.utils import seed_offset
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -151,11 +152,13 @@ def fit_translation(model, train, validation, epochs, batch_size=64, learning_ra
     smoothed ones, higher than the plain cross-entropy). ``optimizer`` replaces the default
     Adam(learning_rate, clipnorm=1), e.g. to use ``schedules.TransformerSchedule``;
     ``run_eagerly`` and ``callbacks`` (e.g. ``TimeBudget``) are ``fit``'s. ``length_sorted``
-    trains on ``data.LengthSortedBatches(train, batch_size, seed=seed)``: batches of similar
-    lengths, each as wide as its longest pair (the same pairs every epoch, less padding).
+    trains on ``data.LengthSortedBatches(train, batch_size)``: batches of similar lengths, each
+    as wide as its longest pair (the same pairs every epoch, less padding), shuffled with
+    ``seed`` moved by ``utils.seed_offset()`` as every other seed of a chapter is.
     """
     if length_sorted:
-        x, y = LengthSortedBatches(train, batch_size, seed=seed).dataset(), None
+        batches = LengthSortedBatches(train, batch_size, seed=seed + seed_offset())
+        x, y = batches.dataset(), None
     else:
         x, y = train.inputs, train.target_ids
     return fit(model, x, y, (validation.inputs, validation.target_ids),

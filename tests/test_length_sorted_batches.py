@@ -72,3 +72,21 @@ def test_fit_translation_trains_on_length_sorted_batches():
                                    verbose=0, learning_rate=0.03, length_sorted=True)
     assert len(run.history["loss"]) == 3
     assert run.history["loss"][-1] < run.history["loss"][0]
+
+
+
+def test_fit_translation_moves_the_shuffling_with_the_seed_offset(monkeypatch):
+    seeds = []
+
+    class Recording(LengthSortedBatches):
+        def __init__(self, pairs, batch_size, seed):
+            seeds.append(seed)
+            super().__init__(pairs, batch_size, seed=seed)
+
+    monkeypatch.setattr(training, "LengthSortedBatches", Recording)
+    pairs = random_pairs(n=16)
+    for offset in ("0", "2"):
+        monkeypatch.setenv("SEQKERAS_SEED_OFFSET", offset)
+        training.fit_translation(Seq2Seq(20, 20, 4, 8), pairs, pairs, 1, batch_size=8,
+                                 verbose=0, length_sorted=True, seed=5)
+    assert seeds == [5, 7]
