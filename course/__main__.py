@@ -113,12 +113,24 @@ def _record_seed(syllabus, outcome, offset):
     _entry(syllabus, outcome).setdefault("seeds", {})[str(offset)] = record
 
 
+WEIGHTS_DIR = syl.CHAPTERS_DIR / "weights"  # seqkeras.utils.weights_path, seen from here
+
+
+def _has_seed_weights(chapter, offset) -> bool:
+    """Whether ``chapter`` passed its seed run at ``offset`` and its weights are still there."""
+    record = chapter.get("seeds", {}).get(str(offset), {})
+    folder = WEIGHTS_DIR / f"seed-offset-{offset}"
+    return "results" in record and any(folder.glob(f"{chapter['number']}_*"))
+
+
 def cmd_seeds(args) -> int:
     """Run chapters in full mode at other seed offsets (1 and 2 by default) and record each
     result per offset in the syllabus; the README then shows each result's range.
 
     A chapter that loads another's weights (``loads_weights_of`` in the syllabus) runs after
-    that chapter at the same offset, whose weights go to ``weights/seed-offset-K/``.
+    that chapter at the same offset, whose weights go to ``weights/seed-offset-K/``. With
+    ``--reuse-weights`` that chapter is not run again where its seed run at K passed and its
+    weights are still in ``weights/seed-offset-K/`` (rerun it after changing it).
     """
     syllabus = syl.load()
     chapters = syl.select(syllabus, args.chapters)
@@ -132,6 +144,11 @@ def cmd_seeds(args) -> int:
             needed = [by_number[n] for n in chapter.get("loads_weights_of", [])]
             for run in [*needed, chapter]:
                 if run["number"] in done:
+                    continue
+                if run is not chapter and args.reuse_weights and _has_seed_weights(run, offset):
+                    print(f"Reusing {run['notebook']}'s weights from its passed seed run at "
+                          f"offset {offset}", flush=True)
+                    done.add(run["number"])
                     continue
                 print(f"Running {run['notebook']} in full mode at seed offset {offset} ...",
                       flush=True)
@@ -186,6 +203,9 @@ def main(argv=None) -> int:
     seeds.add_argument("chapters", nargs="+", help="chapter numbers (e.g. 06, 06s)")
     seeds.add_argument("--offsets", nargs="+", type=int, default=[1, 2],
                        help="seed offsets to run (default: 1 2)")
+    seeds.add_argument("--reuse-weights", action="store_true",
+                       help="do not rerun a chapter whose weights are loaded where its seed run "
+                            "at that offset passed and left them in weights/seed-offset-K/")
     seeds.set_defaults(func=cmd_seeds)
     sub.add_parser("labs", help="run the labs (skeletons unfilled) and store their outputs"
                    ).set_defaults(func=lambda a: labs.render())

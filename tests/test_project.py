@@ -220,6 +220,34 @@ def test_course_seeds_runs_dependencies_first_and_records_each_offset(monkeypatc
     assert "seed offset 2 FAILED: AssertionError: lead" in cell
 
 
+def test_course_seeds_can_reuse_the_weights_of_a_passed_seed_run(monkeypatch, tmp_path):
+    from course import __main__ as command
+
+    syllabus = {"repository": "x/y", "chapters": [
+        {"number": "05", "notebook": "05_seq2seq", "title": "Seq2seq", "results": {"bleu": 3.0},
+         "seeds": {"1": {"results": {"bleu": 3.1}}, "2": {"error": "AssertionError"}}},
+        {"number": "06", "notebook": "06_bahdanau_attention", "title": "Attention",
+         "loads_weights_of": ["05"], "results": {"bleu": 20.0}}]}
+    for offset in (1, 2):  # weights at both offsets, but offset 2's run of 05 failed
+        folder = tmp_path / f"seed-offset-{offset}"
+        folder.mkdir(parents=True)
+        (folder / "05_rnnencdec.weights.h5").write_bytes(b"")
+    ran = []
+
+    def run_chapter(chapter, fast, seed_offset):
+        ran.append((chapter["number"], seed_offset))
+        return {"chapter": chapter, "mode": "full", "seconds": 1.0, "machine": "2-core CPU",
+                "ok": True, "error": None, "results": {"bleu": 1.0}, "notebook": None}
+
+    monkeypatch.setattr(command, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(command.syl, "load", lambda: syllabus)
+    monkeypatch.setattr(command.syl, "save", lambda s: None)
+    monkeypatch.setattr(command.notebooks, "run_chapter", run_chapter)
+    monkeypatch.setattr(command.readme, "update", lambda: None)
+    assert command.main(["seeds", "06", "--reuse-weights"]) == 0
+    assert ran == [("06", 1), ("05", 2), ("06", 2)]
+
+
 def test_a_failed_full_run_keeps_its_partial_notebook(monkeypatch, tmp_path):
     from course import __main__ as command
 
