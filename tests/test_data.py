@@ -208,6 +208,19 @@ def test_load_translation_task_truncates_each_split_and_fits_the_lengths():
         data.load_translation_task(30, 20)
 
 
+def test_the_laboratory_task_is_the_solutions_shared_smaller_task(capsys):
+    task = data.load_laboratory_task(fast=True)
+    assert (len(task.train), len(task.validation), len(task.test)) == (256, 64, 16)
+    assert task.max_length == data.LABORATORY_MAX_TOKENS + 1
+    assert task.test.source_ids.shape[1] == data.LABORATORY_MAX_TEST_TOKENS + 1
+    assert "256 training verses (<= 20 tokens), 64 validation, 16 test (<= 40)" in (
+        capsys.readouterr().out)
+    full = data.load_laboratory_task(verbose=False)
+    assert len(full.test) == 400 and len(full.train) > 6_000 and len(full.target_vocab) == 2_000
+    assert capsys.readouterr().out == ""
+    assert full.train.sources[:256] == task.train.sources  # fast mode: its first verses
+
+
 def test_longer_training_verses_adds_longer_verses_in_the_same_vocabularies():
     task = data.load_translation_task(12, 20, min_count=2, max_target_vocabulary=100)
     longer = data.longer_training_verses(task, 20)

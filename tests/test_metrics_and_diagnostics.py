@@ -125,3 +125,19 @@ def test_carried_state_bits_equal_one_pass_and_zero_state_windows(rng, cell):
     assert not np.allclose(bits["zero"], bits["carried"], atol=1e-3)  # the state matters
     with pytest.raises(ValueError, match="too few"):
         diagnostics.carried_state_bits(model, ids[:20], lanes=3, window=10)
+
+
+def test_translation_cross_entropy_is_the_plain_loss_over_real_target_words():
+    from test_length_sorted_batches import random_pairs
+
+    from seqkeras import training
+    from seqkeras.layers import BahdanauAttention
+
+    pairs = random_pairs(n=21, width=9)
+    keras.utils.set_random_seed(0)
+    model = models.AttentionSeq2Seq(20, 20, BahdanauAttention(4), embedding_dim=4, units=8)
+    logits = model(pairs.inputs)
+    expected = float(to_numpy(training.translation_loss()(pairs.target_ids, logits)))
+    # batches of 4 verses: the mean is over words, whatever the batches
+    assert metrics.translation_cross_entropy(model, pairs, batch_size=4) == pytest.approx(
+        expected, rel=1e-5)

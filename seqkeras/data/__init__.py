@@ -27,6 +27,11 @@ from seqkeras.data.labels import (
     paraphrase_pairs,
     verse_divisions,
 )
+from seqkeras.data.laboratory import (
+    LABORATORY_MAX_TEST_TOKENS,
+    LABORATORY_MAX_TOKENS,
+    load_laboratory_task,
+)
 from seqkeras.data.masking import (
     mask_spans,
     mask_tokens,
@@ -92,6 +97,9 @@ __all__ = [
     "detokenize",
     "encode_pairs",
     "load_translation_task",
+    "load_laboratory_task",
+    "LABORATORY_MAX_TOKENS",
+    "LABORATORY_MAX_TEST_TOKENS",
     "longer_training_verses",
     "tokenize",
     "verify_checksums",

@@ -1,6 +1,7 @@
 """Metrics, one module per kind of task:
 
-- ``language_model``: ``bits_per_character``, ``perplexity``, the ``BitsPerCharacter`` metric;
+- ``language_model``: ``bits_per_character``, ``perplexity``, the ``BitsPerCharacter`` metric,
+  ``translation_cross_entropy``;
 - ``tagging``: ``precision_recall_f1``;
 - ``bleu``: ``corpus_bleu`` (sacrebleu's, 13a tokenisation), ``bleu_by_length``;
 - ``masked_lm``: ``masked_lm_accuracy``, ``masked_lm_accuracy_by_kind``;
@@ -19,6 +20,7 @@ from seqkeras.metrics.language_model import (
     BitsPerCharacter,
     bits_per_character,
     perplexity,
+    translation_cross_entropy,
 )
 from seqkeras.metrics.masked_lm import masked_lm_accuracy, masked_lm_accuracy_by_kind
 from seqkeras.metrics.tagging import precision_recall_f1
@@ -26,4 +28,5 @@ from seqkeras.metrics.tagging import precision_recall_f1
 __all__ = ["FUNCTION_WORDS", "LN2", "BitsPerCharacter", "alignment_agreement",
            "bits_per_character", "bleu_by_length", "confirmed_swaps", "corpus_bleu",
            "masked_lm_accuracy", "masked_lm_accuracy_by_kind", "perplexity",
-           "precision_recall_f1", "swapped_neighbours", "tokenize_13a"]
+           "precision_recall_f1", "swapped_neighbours", "tokenize_13a",
+           "translation_cross_entropy"]

@@ -1,10 +1,13 @@
-"""Language-model scores: bits per character and perplexity (chapters 1-3, 5)."""
+"""Language-model scores: bits per character and perplexity (chapters 1-3, 5), and the
+cross-entropy of a translation model's next target words (chapters 5-8)."""
 
 from __future__ import annotations
 
 import math
 
 import keras
+import numpy as np
+from keras import ops
 
 LN2 = math.log(2.0)
 
@@ -21,6 +24,33 @@ def bits_per_character(cross_entropy_nats: float) -> float:
 def perplexity(cross_entropy_nats: float) -> float:
     """exp(H): the number of equally likely choices the model is as unsure as."""
     return math.exp(float(cross_entropy_nats))
+
+
+def translation_cross_entropy(model, batch, batch_size=256) -> float:
+    """Mean cross-entropy in nats per real target word of ``batch``, with no label smoothing:
+    the one validation loss that compares models trained with different losses (chapter 8's
+    Transformer trains on a smoothed one, which reads higher for the same predictions).
+
+    Args:
+        model: a translation model called as ``model((source_ids, decoder_input_ids))``,
+            returning next-word logits ``(batch, target_length, vocabulary_size)``.
+        batch: a ``data.TranslationBatch``; padding (target id 0) is left out.
+        batch_size: verses per forward pass (memory, not the result).
+
+    Returns:
+        -mean ln p(y_i | y_<i, x) over every real target word, as a float.
+    """
+    total, words = 0.0, 0
+    for start in range(0, len(batch), batch_size):
+        rows = slice(start, start + batch_size)
+        targets = batch.target_ids[rows]
+        logits = model((batch.source_ids[rows], batch.decoder_input_ids[rows]), training=False)
+        log_probs = ops.take_along_axis(ops.log_softmax(logits, axis=-1),
+                                        ops.convert_to_tensor(targets[..., None]), axis=-1)
+        real = targets != 0
+        total -= float(np.sum(ops.convert_to_numpy(log_probs)[..., 0][real]))
+        words += int(real.sum())
+    return total / words
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
