@@ -30,11 +30,12 @@
 # soft **alignment**, learned with the rest of the network, and can be drawn.
 #
 # **This chapter** builds the additive score from its equations, proves it equal to
-# `keras.layers.AdditiveAttention`, trains it on chapter 5's French -> English verses against
-# chapter 5's fixed-vector RNN encoder-decoder (the paper's baseline), first on the verses of
-# at most 30 tokens and then, as the paper's RNNsearch-50, on those of up to 50, measures every
-# model against verse length up to 60 tokens (the paper's Figure 2), draws what the attention
-# learned to look at and checks it against the alignments of a statistical model.
+# `keras.layers.AdditiveAttention`, and repeats the paper's Figure 2 on chapter 5's French ->
+# English verses: the attention model and chapter 5's fixed-vector RNN encoder-decoder (the
+# paper's baseline), each trained on the verses of at most 30 tokens and on those of at most 50,
+# the same verses and epochs for both, measured against verse length up to 60 tokens. Then it
+# draws what the attention learned to look at and checks it against the alignments of a
+# statistical model.
 #
 # **Write it yourself:** [the lab](labs/06_bahdanau_attention_lab.ipynb) has you write Bahdanau's
 # additive score; its checker compares your code with seqkeras and names the mistake when they
@@ -53,7 +54,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ star
 import functools
 import inspect
 import time
-from pathlib import Path
 
 import keras
 import matplotlib.pyplot as plt
@@ -63,63 +63,54 @@ from keras import ops
 from seqkeras import baselines, data, decoding, interop, metrics, plots, training
 from seqkeras.layers import BahdanauAttention
 from seqkeras.models import AttentionSeq2Seq, Seq2Seq
-from seqkeras.utils import format_table, publish_results, setup
+from seqkeras.utils import format_table, publish_results, set_seed, setup, weights_path
 
 ENV = setup(seed=2015)
 
 # %% tags=["parameters"]
 FAST = os.environ.get("SEQKERAS_FAST") == "1"
 
-MAX_TOKENS = 30  # chapter 5's task: train on verses of at most 30 tokens,
+MAX_TOKENS = 30  # chapter 5's task: train on verses of at most 30 tokens (the "-30" models),
 LONG_TOKENS = 40 if FAST else 50  # then on verses of at most 50 (Bahdanau et al.'s "-50"),
 MAX_TEST_TOKENS = 40 if FAST else 60  # test on verses up to 60
-TARGET_VOCABULARY = None  # every English word seen twice; chapter 5 stops at 4,000
-FIXED_VECTOR_VOCABULARY = None if FAST else 4_000  # chapter 5's, so that its saved model fits
+TARGET_VOCABULARY = 4_000  # chapter 5's English words, for every model of the chapter
 TRAIN_PAIRS = 400 if FAST else None  # None: every training verse that fits
 VALIDATION_PAIRS = 100 if FAST else None
 TEST_PAIRS = 40 if FAST else None
 EMBEDDING_DIM = 32 if FAST else 128
 UNITS = 32 if FAST else 256  # decoder state; each encoder direction has UNITS // 2
 ATTENTION_UNITS = 16 if FAST else 128
-EPOCHS = 1 if FAST else 7  # attention, on the verses of at most MAX_TOKENS
-LONG_EPOCHS = 1 if FAST else 2  # then on those of at most LONG_TOKENS, or MAX_TOKENS again
-FIXED_VECTOR_EPOCHS = 1 if FAST else 9  # chapter 5's recipe, when its saved model is absent
+BRANCH_EPOCH = 1 if FAST else 7  # every model: these epochs on the verses of <= MAX_TOKENS,
+LAST_EPOCHS = 1 if FAST else 4  # then these on <= MAX_TOKENS (-30) or <= LONG_TOKENS (-50)
 BATCH_SIZE = 64
 RUN_EAGERLY = FAST
-# Chapter 5's RNN encoder-decoder, if its full run saved it; else it is trained here.
-FIXED_VECTOR_WEIGHTS = None if FAST else Path("weights") / "05_rnnencdec.weights.h5"
-SAVED_MODEL = None if FAST else Path("weights") / "06_bahdanau_attention.weights.h5"
-
+# Chapter 5's RNNencdec after BRANCH_EPOCH epochs, if its full run at this seed offset saved it;
+# else it is trained here.
+RNNENCDEC_WEIGHTS = None if FAST else weights_path(
+    f"05_rnnencdec_{BRANCH_EPOCH}_epochs.weights.h5")
+SAVED_MODEL = None if FAST else weights_path("06_bahdanau_attention.weights.h5")
 
 # %% [markdown]
 # ## Data
 #
 # Chapter 5's French -> English verses (Louis Segond 1910 against the KJV), split and
-# vocabularies, from one call. The attention model gets every English word seen at least twice
-# in training; chapter 5 capped its output vocabulary at 4,000 words to save time (the softmax
-# is most of a training step), and its fixed-vector model keeps that vocabulary here. Both
-# tasks hold the same verses and the same French vocabulary; only the English ids differ.
+# vocabularies (English: its 4,000 most frequent words), from one call, and the training verses
+# of up to 50 tokens in the same vocabularies (`data.longer_training_verses`: 25,658 verses
+# padded to 51 slots instead of 15,335 to 31).
 
 # %%
-def load_task(target_vocabulary):
-    return data.load_translation_task(MAX_TOKENS, MAX_TEST_TOKENS, min_count=2,
-                                      max_target_vocabulary=target_vocabulary,
-                                      max_train_pairs=TRAIN_PAIRS, max_test_pairs=TEST_PAIRS,
-                                      max_validation_pairs=VALIDATION_PAIRS)
-
-
-task = load_task(TARGET_VOCABULARY)
-fixed_task = task if FIXED_VECTOR_VOCABULARY == TARGET_VOCABULARY else load_task(
-    FIXED_VECTOR_VOCABULARY)
+task = data.load_translation_task(MAX_TOKENS, MAX_TEST_TOKENS, min_count=2,
+                                  max_target_vocabulary=TARGET_VOCABULARY,
+                                  max_train_pairs=TRAIN_PAIRS, max_test_pairs=TEST_PAIRS,
+                                  max_validation_pairs=VALIDATION_PAIRS)
 french, english = task.source_vocab, task.target_vocab
 train, validation, test = task.train, task.validation, task.test
-assert fixed_task.test.references == test.references
-assert (fixed_task.test.source_ids == test.source_ids).all()
+long_train = data.longer_training_verses(task, LONG_TOKENS, max_pairs=TRAIN_PAIRS)
 TEST_LENGTH = test.target_ids.shape[1]
 lengths = test.source_mask.sum(axis=1)
-print(f"verses: {len(train):,} train, {len(validation):,} validation, {len(test):,} test; "
-      f"vocabulary: {len(french):,} French, {len(english):,} English "
-      f"({len(fixed_task.target_vocab):,} for the fixed-vector model)")
+print(f"verses: {len(train):,} train of at most {MAX_TOKENS} tokens, {len(long_train):,} of at "
+      f"most {LONG_TOKENS}; {len(validation):,} validation, {len(test):,} test; vocabulary: "
+      f"{len(french):,} French, {len(english):,} English")
 
 # %% [markdown]
 # ## Additive attention, from the equations
@@ -215,83 +206,86 @@ def attention_model():
 
 
 def fixed_vector_model():  # chapter 5's RNN encoder-decoder (Cho et al.), the paper's baseline
-    return Seq2Seq(len(french), len(fixed_task.target_vocab), EMBEDDING_DIM, UNITS,
-                   num_layers=1, reverse_source=True, dropout=0.3, context_every_step=True)
+    return Seq2Seq(len(french), len(english), EMBEDDING_DIM, UNITS, num_layers=1,
+                   reverse_source=True, dropout=0.3, context_every_step=True)
 
 
-FIXED, SHORT, LONG = ("seq2seq (fixed vector)", "Bahdanau attention, <= 30 tokens",
-                      "Bahdanau attention")
+FIXED_30, SEARCH_30 = "seq2seq (fixed vector), <= 30 tokens", "Bahdanau attention, <= 30 tokens"
+FIXED, SEARCH = "seq2seq (fixed vector)", "Bahdanau attention"  # the "-50" models
+PAIRS = {f"<= {MAX_TOKENS}": (FIXED_30, SEARCH_30), f"<= {LONG_TOKENS}": (FIXED, SEARCH)}
 
 
 # %% [markdown]
-# ## Training
+# ## Training: four models, as in the paper's Figure 2
 #
-# Same verses, same optimiser, the same width of decoder state. The fixed-vector model is the
-# paper's own baseline, "RNNencdec": chapter 5's RNN encoder-decoder of Cho et al. (2014), whose
-# fixed vector c enters every decoder step and the output (reversed source, 9 epochs, 4,000
-# English words). It is loaded when chapter 5's full run saved it (in `chapters/weights/`,
-# git-ignored) and otherwise trained here by the same recipe. The attention model trains 7
-# epochs with the full English vocabulary, on the verses of at most 30 tokens like the fixed
-# vector.
+# Bahdanau et al. trained their fixed-vector baseline (RNNencdec, Cho et al.'s encoder-decoder)
+# and their attention model (RNNsearch) each twice: on the sentences of at most 30 words and on
+# those of at most 50. Each pair saw the same sentences for the same time, and it is the "-50"
+# models whose curves differ most in their Figure 2. Here the four get the same recipe: the same
+# English vocabulary (chapter 5's 4,000 words), the same decoder width, optimiser and 11 epochs,
+# in two legs so that the two lengths share their start:
 #
-# Bahdanau et al. trained each of their models twice, on sentences of at most 30 words and of
-# at most 50 ("RNNsearch-30" and "RNNsearch-50"), and it is RNNsearch-50 whose BLEU does not
-# fall with length in their Figure 2. So the attention model then goes two ways from the same
-# weights, for 2 more epochs each:
+# - 7 epochs on the 15,335 verses of at most 30 tokens;
+# - then, from those weights with a fresh optimizer (`training.continue_translation`), 4 more
+#   epochs on the same verses (the "-30" model) or on the 25,658 verses of at most 50 tokens
+#   (the "-50" model). These epochs read batches of verses of similar length, each as wide as
+#   its longest verse (`length_sorted=True`): padded to 51 slots, most of a batch of the longer
+#   set would be padding.
 #
-# - **`Bahdanau attention, <= 30 tokens`** goes on with the same 15,335 verses;
-# - **`Bahdanau attention`** goes on with the training verses of at most 50 tokens
-#   (`data.longer_training_verses`: the same split and vocabularies, 25,658 verses padded to 51
-#   slots instead of 31: an epoch computes 2.75 times as many positions; 196-214 s against
-#   71-124 s in the full run below).
-#
-# Both have had 9 epochs; what differs is only what the last two saw. The second is the
-# chapter's model from here on.
+# The fixed vector is chapter 5's RNNencdec: its weights after 7 epochs are loaded when chapter
+# 5's full run (at this seed offset) saved them in `chapters/weights/` (git-ignored), and are
+# otherwise trained here. The "-50" models are the chapter's models from here on.
 
 # %%
-def greedy_translations(model, target_vocab):
-    return [text for text, _ in decoding.translate(model, test.source_ids, target_vocab,
-                                                   beam_width=1, max_length=TEST_LENGTH)]
+def fit(model, verses, epochs):
+    return training.fit_translation(model, verses, validation, epochs, batch_size=BATCH_SIZE,
+                                    run_eagerly=RUN_EAGERLY)
 
 
-def fit(model, verses, epochs, validation_verses=validation):
-    return training.fit_translation(model, verses, validation_verses, epochs,
-                                    batch_size=BATCH_SIZE, run_eagerly=RUN_EAGERLY)
+def go_on(start, make_model, verses):
+    """``start`` trained ``LAST_EPOCHS`` more epochs on ``verses``, as a new model."""
+    return training.continue_translation(start, make_model, verses, validation, LAST_EPOCHS,
+                                         batch_size=BATCH_SIZE, length_sorted=True,
+                                         run_eagerly=RUN_EAGERLY)
 
 
-long_train = data.longer_training_verses(task, LONG_TOKENS, max_pairs=TRAIN_PAIRS)
 first_pair = (train.source_ids[:1], train.decoder_input_ids[:1])  # builds a model's weights
-print(f"training verses: {len(train):,} of at most {MAX_TOKENS} tokens, {len(long_train):,} of "
-      f"at most {LONG_TOKENS}")
+set_seed(2014)
+fixed_start = RNNENCDEC_WEIGHTS and training.load_run(fixed_vector_model(), RNNENCDEC_WEIGHTS,
+                                                      first_pair)
+if fixed_start:
+    print(f"--- RNNencdec: chapter 5's, loaded after {BRANCH_EPOCH} epochs "
+          f"({RNNENCDEC_WEIGHTS})")
+else:
+    print(f"--- RNNencdec: {BRANCH_EPOCH} epochs (chapter 5's weights are not saved at this "
+          "seed offset)")
+    fixed_start = fit(fixed_vector_model(), train, BRANCH_EPOCH)
+set_seed(2015)
+print(f"--- Bahdanau attention: {BRANCH_EPOCH} epochs")
+search_start = fit(attention_model(), train, BRANCH_EPOCH)
 
-keras.utils.set_random_seed(2014)
-runs = {FIXED: FIXED_VECTOR_WEIGHTS and training.load_run(
-    fixed_vector_model(), FIXED_VECTOR_WEIGHTS,
-    (fixed_task.train.source_ids[:1], fixed_task.train.decoder_input_ids[:1]))}
-print(f"--- {FIXED}: " + (f"loaded from chapter 5's run ({FIXED_VECTOR_WEIGHTS})"
-                          if runs[FIXED] else f"training {FIXED_VECTOR_EPOCHS} epochs"))
-if not runs[FIXED]:
-    runs[FIXED] = fit(fixed_vector_model(), fixed_task.train, FIXED_VECTOR_EPOCHS,
-                      fixed_task.validation)
+# %% [markdown]
+# The second leg: each start goes on for 4 epochs on the verses of its training length.
 
-print(f"--- Bahdanau attention: {EPOCHS} epochs on the verses of at most {MAX_TOKENS} tokens")
-keras.utils.set_random_seed(2015)
-shared_start = fit(attention_model(), train, EPOCHS)
-start_weights = shared_start.model.get_weights()
-for name, verses in ((SHORT, train), (LONG, long_train)):
-    print(f"--- {name}: {LONG_EPOCHS} more epochs on {len(verses):,} verses")
-    keras.utils.set_random_seed(2015)
-    branch = attention_model()
-    branch(first_pair)
-    branch.set_weights(start_weights)
-    runs[name] = fit(branch, verses, LONG_EPOCHS)
+# %%
+runs = {}
+for name, start, make_model, verses in (
+        (FIXED_30, fixed_start, fixed_vector_model, train),
+        (SEARCH_30, search_start, attention_model, train),
+        (FIXED, fixed_start, fixed_vector_model, long_train),
+        (SEARCH, search_start, attention_model, long_train)):
+    print(f"--- {name}: {LAST_EPOCHS} more epochs on {len(verses):,} verses")
+    runs[name] = go_on(start, make_model, verses)
 if SAVED_MODEL is not None:
-    training.save_run(runs[LONG], SAVED_MODEL)
+    training.save_run(runs[SEARCH], SAVED_MODEL)
 
-translations = {}
-for name, run in runs.items():
-    vocabulary = (fixed_task if name == FIXED else task).target_vocab
-    translations[name] = greedy_translations(run.model, vocabulary)
+# %% [markdown]
+# Every model translates the test verses greedily, and chapter 5's word-for-word lexicon (IBM
+# Model 1) is fitted on the same training verses as a floor.
+
+# %%
+translations = {name: decoding.translate_and_score(run.model, test, english).texts
+                for name, run in runs.items()}
 start = time.perf_counter()
 lexicon = baselines.WordLexicon(iterations=8).fit(zip(train.sources, train.references,
                                                       strict=True))
@@ -299,55 +293,46 @@ translations["word-for-word lexicon"] = [lexicon.translate(fr) for fr in test.so
 print(f"IBM Model 1 lexicon (chapter 5) fitted in {time.perf_counter() - start:.1f} s")
 
 # %% [markdown]
-# Test BLEU by greedy decoding. Validation perplexity is on the same verses of at most 30
-# tokens for all three networks, but over different English vocabularies (4,000 words for the
-# fixed vector, 5,983 for attention), so it compares the two attention models only.
+# Test BLEU by greedy decoding, and validation perplexity on the same verses of at most 30
+# tokens over the same vocabulary, so that all four compare.
 
 # %%
-val_losses = {FIXED: runs[FIXED].history["val_loss"],
-              **{name: shared_start.history["val_loss"] + runs[name].history["val_loss"]
-                 for name in (SHORT, LONG)}}
-trained_on = {FIXED: f"<= {MAX_TOKENS} tokens", SHORT: f"<= {MAX_TOKENS} tokens",
-              LONG: f"<= {MAX_TOKENS}, then <= {LONG_TOKENS}"}
+val_losses = {name: run.history["val_loss"] for name, run in runs.items()}
 bleu = {name: metrics.corpus_bleu(hypotheses, test.references)
         for name, hypotheses in translations.items()}
-print(format_table([{"model": name, "trained on": trained_on[name],
+last_epochs_on = {name: pair for pair, names in PAIRS.items() for name in names}
+print(format_table([{"model": name, "last epochs on": f"{last_epochs_on[name]} tokens",
                      "epochs": len(val_losses[name]),
                      "val perplexity": metrics.perplexity(min(val_losses[name])),
-                     "s/epoch": run.seconds_per_epoch, "test BLEU": bleu[name]}
+                     "parameters": run.model.count_params(), "test BLEU": bleu[name]}
                     for name, run in runs.items()]
-                   + [{"model": "word-for-word lexicon", "trained on": f"<= {MAX_TOKENS} tokens",
-                       "epochs": "-", "val perplexity": "-", "s/epoch": "-",
+                   + [{"model": "word-for-word lexicon", "last epochs on": "-", "epochs": "-",
+                       "val perplexity": "-", "parameters": "-",
                        "test BLEU": bleu["word-for-word lexicon"]}],
                    float_format=".2f"))
 
 fig, ax = plt.subplots(figsize=(7, 4))
 plots.plot_curves(val_losses, ylabel="validation cross-entropy (nats/word)", ax=ax,
                   title="Fixed vector against attention")
-ax.axvline(EPOCHS, color="gray", linestyle=":")
+ax.axvline(BRANCH_EPOCH, color="gray", linestyle=":")
 plt.show()
 
 # %% [markdown]
-# ## BLEU against sentence length
+# ## BLEU against sentence length: Figure 2
 #
-# Bahdanau et al.'s Figure 2: the fixed-vector model's BLEU falls as sentences grow, the
-# attention model's holds, and holds best when it was trained on long sentences too. Here on
-# the test verses in buckets of ten source tokens; the last three buckets are longer than any
-# verse the fixed vector and `<= 30 tokens` saw, the last one longer than any the chapter's
-# model saw. Below the table: attention's lead over the fixed vector, by bucket and on the
-# shortest and longest thirds of the lengths (the 1-10 bucket holds only a few dozen verses),
-# what the longer training verses gained in each bucket, whether the longest verses'
-# translations stop early, and two of them from both attention models.
+# Bahdanau et al.'s Figure 2 draws BLEU against sentence length for the four models: both
+# RNNencdec curves fall steeply as sentences grow, RNNsearch-30 falls later, and RNNsearch-50
+# barely falls. Here on the test verses in buckets of ten source tokens; past 30 tokens the
+# "-30" models meet verses longer than any they saw, past 50 all four do. Below the table:
+# attention's lead over the fixed vector trained on the same verses, by bucket and on the
+# shortest and longest thirds of the lengths (hundreds of verses each, where the 1-10 bucket
+# holds a few dozen); how much of its BLEU on the shortest third each model keeps on the
+# longest (the paper's claim is about this: RNNencdec "dramatically" drops, RNNsearch-50 "shows
+# no performance deterioration"); and what the longer verses gained each model.
 
 # %%
 by_length = metrics.bleu_by_length(translations, test.references, lengths=lengths)
 print(format_table(by_length, float_format=".2f"))
-lead = {row["source tokens"]: row[LONG] - row[FIXED] for row in by_length}
-gain = {row["source tokens"]: row[LONG] - row[SHORT] for row in by_length}
-print("attention's lead over the fixed vector, BLEU points:",
-      ", ".join(f"{bucket}: {value:+.2f}" for bucket, value in lead.items()))
-print(f"gain from the verses of up to {LONG_TOKENS} tokens, BLEU points:",
-      ", ".join(f"{bucket}: {value:+.2f}" for bucket, value in gain.items()))
 
 
 def bleu_on(name, rows):
@@ -355,37 +340,55 @@ def bleu_on(name, rows):
                                [test.references[k] for k in rows])
 
 
-# The 1-10 bucket holds a few dozen verses, whose BLEU moves by several points from one epoch to
-# the next; the shortest and longest thirds of the test lengths hold hundreds each.
 third = MAX_TEST_TOKENS // 3
 outer_thirds = {f"1-{third}": np.flatnonzero(lengths <= third),
-                f"{2 * third + 1}-{MAX_TEST_TOKENS}": np.flatnonzero(
-                    (lengths > 2 * third) & (lengths <= MAX_TEST_TOKENS))}
-lead_by_third = {span: bleu_on(LONG, rows) - bleu_on(FIXED, rows)
-                 for span, rows in outer_thirds.items()}
-print("lead over the fixed vector on the outer thirds of the lengths:", ", ".join(
-    f"{span} tokens ({len(outer_thirds[span])} verses): {value:+.2f}"
-    for span, value in lead_by_third.items()))
-within_training = np.flatnonzero(lengths <= MAX_TOKENS)
-gain_within_training = bleu_on(LONG, within_training) - bleu_on(SHORT, within_training)
-print(f"gain on all {len(within_training):,} test verses of at most {MAX_TOKENS} tokens: "
-      f"{gain_within_training:+.2f}")
-longest = [k for k in range(len(test)) if lengths[k] > LONG_TOKENS]  # none in fast mode
-for name in (SHORT, LONG):
-    if longest:
-        length_ratio = (sum(len(data.tokenize(translations[name][k])) for k in longest)
-                        / sum(len(data.tokenize(test.references[k])) for k in longest))
-        print(f"{name}: greedy outputs of the {len(longest)} verses over {LONG_TOKENS} tokens "
-              f"are {length_ratio:.2f} times as long as their references")
-for k in longest[:2]:
-    print(f"\nFR   {test.sources[k]}\nREF  {test.references[k]}"
-          f"\n<=30 {translations[SHORT][k]}\nOUT  {translations[LONG][k]}")
+                f"{2 * third + 1}-{MAX_TEST_TOKENS}": np.flatnonzero(lengths > 2 * third)}
+lead = {pair: {row["source tokens"]: row[search] - row[fixed] for row in by_length}
+        for pair, (fixed, search) in PAIRS.items()}
+lead_by_third = {pair: {span: bleu_on(search, rows) - bleu_on(fixed, rows)
+                        for span, rows in outer_thirds.items()}
+                 for pair, (fixed, search) in PAIRS.items()}
+for pair in PAIRS:
+    print(f"attention's lead, both trained on {pair} tokens: " + ", ".join(
+        f"{bucket} {value:+.2f}" for bucket, value in lead[pair].items())
+        + "; thirds: " + ", ".join(f"{span} ({len(outer_thirds[span])} verses) {value:+.2f}"
+                                   for span, value in lead_by_third[pair].items()))
+shortest, longest = outer_thirds.values()
+kept = {name: bleu_on(name, longest) / bleu_on(name, shortest) if bleu_on(name, shortest)
+        else float("nan") for name in runs}  # nan: no BLEU at all (fast mode's few steps)
+print("BLEU on the longest third / on the shortest: " + ", ".join(
+    f"{name} {value:.2f}" for name, value in kept.items()))
+for short_model, long_model in zip(*PAIRS.values(), strict=True):
+    print(f"{long_model}: gain from the verses of up to {LONG_TOKENS} tokens: " + ", ".join(
+        f"{row['source tokens']} {row[long_model] - row[short_model]:+.2f}" for row in by_length))
+
+STYLES = {FIXED_30: {"color": "C0", "linestyle": "--"}, FIXED: {"color": "C0"},
+          SEARCH_30: {"color": "C1", "linestyle": "--"}, SEARCH: {"color": "C1"},
+          "word-for-word lexicon": {"color": "gray", "linestyle": ":"}}
 ax = plots.plot_bleu_by_length(
-    by_length, title="Translation quality by verse length (cf. Bahdanau et al. Fig. 2)")
+    by_length, styles=STYLES,
+    title="Translation quality by verse length (cf. Bahdanau et al. Fig. 2)")
 for bucket_edge, label in ((2.5, f"{MAX_TOKENS} tokens"), (4.5, f"{LONG_TOKENS} tokens")):
     ax.axvline(bucket_edge, color="gray", linestyle=":")
     ax.text(bucket_edge + 0.05, ax.get_ylim()[1] * 0.92, label, color="gray")
 plt.show()
+
+# %% [markdown]
+# How the longest verses fail: do the translations stop early, or lose their place? The
+# length of the greedy outputs against their references, for the verses longer than any
+# training verse, and two of them.
+
+# %%
+longest = [k for k in range(len(test)) if lengths[k] > LONG_TOKENS]  # none in fast mode
+for name in runs:
+    if longest:
+        length_ratio = (sum(len(data.tokenize(translations[name][k])) for k in longest)
+                        / sum(len(data.tokenize(test.references[k])) for k in longest))
+        print(f"{name}: outputs of the {len(longest)} verses over {LONG_TOKENS} tokens are "
+              f"{length_ratio:.2f} times as long as their references")
+for k in longest[:2]:
+    print(f"\nFR     {test.sources[k]}\nREF    {test.references[k]}"
+          f"\nFIXED  {translations[FIXED][k]}\nSEARCH {translations[SEARCH][k]}")
 
 # %% [markdown]
 # ## What the attention looks at
@@ -402,20 +405,7 @@ plt.show()
 # verses.
 
 # %%
-model = runs[LONG].model
-FUNCTION_WORDS = set("a an the of to in unto and or but that which who i me my thee thou thy ye "
-                     "you your he him his she her it its we us our they them their is was be "
-                     "not all".split())
-
-
-def swapped_words(alignment, words):
-    """Positions i where words i and i+1, both content words, translate the French words j+1
-    and j: the order flips between the languages."""
-    return {i for i in metrics.swapped_neighbours(alignment)
-            if words[i].isalpha() and words[i + 1].isalpha()
-            and not {words[i], words[i + 1]} & FUNCTION_WORDS}
-
-
+model = runs[SEARCH].model
 HEATMAP_TOKENS = 22  # longest verse drawn: a heatmap stays readable
 short_verses = [k for k in range(len(test)) if 6 <= lengths[k] <= HEATMAP_TOKENS]
 short_sources = test.source_ids[short_verses][:, :HEATMAP_TOKENS]  # the rest is padding
@@ -426,7 +416,7 @@ greedy_outputs = dict(zip(short_verses, decoding.batch_greedy_search(
 
 @functools.cache  # the heatmaps below ask again for the verses the search looked at
 def output_alignment(k):
-    """The greedy translation of test verse k, as a decoder input, and its attention weights."""
+    """The greedy translation of test verse k, as words, and its attention weights."""
     tokens, _ = greedy_outputs[k]
     decoder_input = np.array([[english.start_id, *tokens]], dtype="int32")
     return english.decode_tokens(tokens), model.alignment(test.source_ids[k:k + 1],
@@ -434,21 +424,10 @@ def output_alignment(k):
 
 
 def reorders(k):
-    """Positions i where the greedy translation of test verse k swaps words i and i+1 against
-    their French words, by the attention and by Model 1, each word a likely translation of the
-    French word Model 1 aligns it to: t(e | f) >= 0.2, since a mistranslated word attaches to
-    some French word by default."""
+    """The swaps of content words in test verse k's translation (``metrics.confirmed_swaps``)."""
     words, weights = output_alignment(k)
-    attention_alignment = list(weights.argmax(axis=-1)[:len(words)])
-    model1_alignment = lexicon.align(test.sources[k], " ".join(words))
-    french_words = data.tokenize(test.sources[k])
-
-    def translates(i):
-        return lexicon.translation_probs.get((words[i], french_words[model1_alignment[i]]),
-                                             0.0) >= 0.2
-
-    return {i for i in swapped_words(attention_alignment, words)
-            & swapped_words(model1_alignment, words) if translates(i) and translates(i + 1)}
+    return metrics.confirmed_swaps(words, weights.argmax(axis=-1)[:len(words)], lexicon,
+                                   test.sources[k])
 
 
 reordering, swaps = next(((k, found) for k in short_verses if (found := reorders(k))),
@@ -491,103 +470,74 @@ print(f"attention argmax = Model 1's Viterbi alignment on {agreement:.1%} of the
 # %% [markdown]
 # ## What the run shows
 #
-# The numbers are those this notebook printed in its full run (2-core CPU, 1,648 s in all; the
-# fixed-vector model loaded from chapter 5's run; the attention model's 7 shared epochs at
-# 71-124 s each; the two continuations at 81-83 s an epoch on the verses of at most 30 tokens
-# and 196-214 s on those of at most 50; the IBM Model 1 lexicon fitted in 87 s). The run just
-# before it, of the same training and models, printed the same BLEU, perplexity and agreement
-# numbers in 1,477 s: this machine's speed varies from hour to hour.
+# The full run (2-core CPU, 1,241 s; chapter 5's RNNencdec loaded after its 7 epochs), test
+# BLEU by greedy decoding, with the range over seed offsets 0, 1 and 2 (`python -m course seeds
+# 06`: 1,806 and 1,232 s), beside Bahdanau et al.'s Table 1 (English -> French, all
+# sentences):
 #
-# - **Parity.** The additive score by hand agrees with `BahdanauAttention` to 1.8e-7, and the
-#   layer with Keras' `AdditiveAttention` exactly (0); padded positions get weight exactly 0.
-# - **Attention against the fixed vector**: test BLEU **25.41** (greedy) against **8.09** for
-#   chapter 5's RNNencdec, and 19.72 for the attention model that saw only the fixed vector's
-#   verses (chapter 5's Sutskever-style model, whose fixed vector only starts the decoder,
-#   reached 3.75). This is Bahdanau et al.'s result: RNNsearch far above RNNencdec at the same
-#   width. The validation perplexities (9.99 and 14.56 against 24.48) are over different
-#   vocabularies (5,983 and 4,000 English words), so only the two attention models' compare
-#   directly; the BLEU scores, on the same references, do. The larger vocabulary is not what
-#   makes the difference: an earlier full run of this chapter gave the attention model chapter
-#   5's 4,000 words and 8 epochs on the short verses, and it reached 17.96.
-# - **Attention against the lexicon**: 25.41 against the word-for-word lexicon's 20.15, and
-#   ahead in every length bucket (33.31 / 27.41 / 25.82 / 24.51 / 24.73 / 22.92 against
-#   16.07 / 19.92 / 19.55 / 19.69 / 20.86 / 20.92). The model trained on the short verses only
-#   wins up to 30 tokens and loses past them (18.52 / 16.46 / 14.27 against 19.69 / 20.86 /
-#   20.92): the lexicon, which translates word by word, has no notion of length. Greedy
-#   decoding throughout: an earlier render of this chapter decoded with beam search as the
-#   paper did (width 5), which added 2.09 BLEU and took 322 s for the test set; this run spends
-#   that time on the longer verses, which gained more.
-# - **Longer training verses: the paper's Figure 2.** From the same 7 epochs, two more on the
-#   verses of at most 50 tokens instead of 30 lift BLEU in every bucket, and the more the longer
-#   the verse: +3.38 and +3.30 on 1-10 and 11-20 tokens, +4.41, +5.99 and +8.28 on 21-30,
-#   31-40 and 41-50, +8.65 on 51-60; +4.06 over all 1,015 test verses of the training lengths
-#   against +8.65 on the longest. The part common to every length is more data (25,658 verses
-#   against 15,335: validation perplexity on the short verses falls to 9.99, while two more
-#   epochs of the same short verses overfit, 14.56 at best and rising); the part that grows with
-#   length is the length of what the model saw. RNNsearch-50 falls from 27.41 on 11-20 tokens
-#   to 22.92 on 51-60 (16%), RNNsearch-30 from 24.11 to 14.27 (41%). Not flat, as the paper's
-#   RNNsearch-50 was, but the 51-60 bucket is still longer than any verse it saw.
-# - **The lead over the fixed vector grows with length: Figure 2 against RNNencdec.** The fixed
-#   vector translates the shortest verses (18.12 on 1-10 tokens, above the lexicon's 16.07)
-#   and falls as they grow: 11.84 on 11-20 tokens, 6.27-7.84 past 20. Attention falls less,
-#   and its lead grows: +15.18 BLEU points on 1-10 tokens, +15.57 on 11-20, then +17.98,
-#   +17.45 and +18.46 on 21-30, 31-40 and 41-50, and +16.10 on 51-60. The two ends of that row
-#   are buckets of 36 and 57 verses, whose BLEU moves by several points from one epoch to the
-#   next, so the check also compares the shortest and longest thirds of the lengths: +15.55 on
-#   the 472 verses of 1-20 tokens against +17.98 on the 246 of 41-60. (Resampling the verses
-#   of each, outside this notebook, with these same two models: the longer third's lead is
-#   ahead in 99% of 300 bootstrap samples; the 51-60 bucket's lead ahead of 1-10's in only
-#   67%.) The growth is smaller than in the paper, and it stops past 50 tokens, where attention
-#   too meets verses longer than any it saw. Against chapter 5's Sutskever-style fixed vector,
-#   which is low at every length (7.25 on 1-10 tokens, 3.26-4.27 after), the previous render of
-#   this chapter measured the lead shrinking instead, from +26.06 on 1-10 tokens to +19.32 on
-#   51-60: a model that never translates has nothing to lose on long verses.
-# - **Why attention falls past its training length.** Not by stopping early: the outputs of
-#   the 60 verses over 50 tokens are 0.88 times as long as their references (RNNsearch-30) and
-#   1.02 times (RNNsearch-50). They lose their place and repeat themselves. In the second long
-#   verse above, RNNsearch-30 writes "he took his women, and his sons, and his sons" and "all
-#   the land of canaan" twice; RNNsearch-50 starts right, "and esau took his wives, and his
-#   sons", then writes "his sons" and "all his cattle" twice. Both drift in the first
-#   ("the accusers shall rise up to thee", "the sluggard hath made me upon thee").
-# - **Alignments.** With no alignment ever given, the attention's most weighted French word is
-#   the one IBM Model 1 aligns on **42.3%** of the English words of 1,015 test verses, against
-#   4.8% for a random source word. The first heatmap shows a reordering: *un homme pauvre* becomes
-#   "a poor man", "poor" weighted most on *pauvre* and "man" on *homme*, the two cells crossing
-#   the diagonal; the rest of that verse goes astray ("that hate the poor rain: for the bread of
-#   the bread shall be eating" for "that oppresseth the poor is like a sweeping rain which
-#   leaveth no food"). The others show near-diagonal alignments, names and nouns on their
-#   French words ("seed" on *postérité*, "esau" on *ésaü*, "edom" on *édom*, "daughter" on
-#   *fille*, "sister" on *soeur*, "adah" on *ada*), and failures of the kind the BLEU scores
-#   count: "the sister of ishmael, of the manahethites" for *soeur de nebajoth*, and in the list
-#   of names "the number of the bondwoman bare the hushathite" for *Basmath enfanta Réuel*,
-#   words the decoder knows where it cannot spell the French ones.
+# | model | test BLEU | offsets 0-2 | 1-10 tokens | 51-60 tokens | longest third / shortest | Table 1 |
+# |---|---|---|---|---|---|---|
+# | RNNencdec-30 (fixed vector) | 8.58 | 8.45-8.58 | 15.61 | 7.12 | 0.51 (0.49-0.52) | 13.93 |
+# | attention-30 | 21.33 | 20.51-21.34 | 32.90 | 15.32 | 0.65 (0.64-0.67) | 21.50 |
+# | RNNencdec-50 (fixed vector) | 10.29 | 10.25-10.33 | 18.77 | 8.12 | 0.64 (0.64-0.66) | 17.82 |
+# | attention-50 | 25.56 | 24.78-25.82 | 32.68 | 21.21 | 0.81 (0.81-0.85) | 26.75 |
+# | word-for-word lexicon | 20.15 | | 16.07 | 20.92 | | |
+#
+# - **Attention wins at both training lengths, at every length, at every seed**: by 8.20 (51-60
+#   tokens) to 17.29 BLEU (1-10) for the "-30" pair and by 13.10 to 16.63 for the "-50" pair in
+#   this run; the smallest lead of the three runs is +5.43 (the "-50" pair on the 36 verses of
+#   1-10 tokens, at offset 2). As in the paper, attention trained on the shorter verses beats
+#   the fixed vector trained on the longer ones (20.51-21.34 against 10.25-10.33).
+# - **The longer verses help attention where verses are long**: +5.03 to +6.45 BLEU on 31-60
+#   tokens, -0.22 on 1-10. The fixed vector gains +0.85 to +3.16 with no such pattern; over its 4
+#   epochs on them its validation loss stopped falling (2.955, 2.938, 2.953, 2.970) while
+#   attention's still fell (2.375 to 2.203).
+# - **Part of Figure 2 does not appear.** RNNsearch-50's curve is flat in the paper; here
+#   attention-50 falls from 32.68 on 1-10 tokens to 21.21 on 51-60, barely above the lexicon
+#   there (20.92). So both models lose BLEU points with length, and attention's lead on the
+#   longest third (41-60 tokens, 249 verses) is not larger than on the shortest (1-20, 472):
+#   +14.21 against +14.63 for the "-50" pair, +10.21 against +12.79 for the "-30" pair (over
+#   the three seeds +13.91-15.60 against +14.50-15.18, and +9.46-11.21 against +12.38-13.23).
+#   In proportion the paper's claim holds at every seed: attention-50 keeps 0.81-0.85 of its
+#   shortest-third BLEU on the longest third, RNNencdec-50 0.64-0.66 (the fixed vector
+#   "dramatically drops", RNNsearch is "more robust to the length of the sentences").
+# - **How the fixed vector fails on long verses**: not by stopping early (its outputs over 50
+#   tokens are 1.01 times as long as their references) but by losing its place: "and his sons,
+#   and his sons, and his sons ..." above, where attention writes "and esau took his wives, and
+#   his sons ...".
+# - **The alignments are learned**: the attention's most weighted French word is Model 1's on
+#   41.7% of the English words (40.7-41.7% over the seeds; a random word: 4.8%), and the first short verse with a swap
+#   writes "a perfect heart" for "un coeur intègre", the adjective moved before the noun, and
+#   its heatmap shows "heart" reading "coeur" after "perfect" read "intègre".
+#
+# Both "-30" models overfit in their last 4 epochs (validation loss: RNNencdec 3.16 to 3.40,
+# attention 2.56 to 2.60); every model is scored at its last epoch, the 7 + 4 epochs fixed for
+# all four before the run.
 
 # %% [markdown]
 # ## Checks
 #
-# Full mode: the attention model's test BLEU beats the fixed-vector model's and the
-# word-for-word lexicon's; its lead over the fixed vector is larger on the longest bucket than
-# on the shortest, and on the longest third of the lengths than on the shortest third (Figure
-# 2: RNNsearch against RNNencdec); the verses of up to 50 tokens lift its BLEU on the verses
-# longer than 50 more than on those of the training lengths (RNNsearch-50 against
-# RNNsearch-30); its alignments agree with Model 1's more than twice as often as chance; and a
-# short test verse's heatmap shows a reordering. Fast mode only checks that the notebook ran.
+# Full mode, Figure 2 at this scale (each held at seed offsets 0, 1 and 2): at each training
+# length, the attention model's test BLEU beats the fixed vector's trained on the same verses,
+# over all test verses and in every length bucket; the "-50" attention model keeps a larger
+# share of its BLEU on the longest third of the lengths than RNNencdec-50 does (the paper's
+# claim). Attention's lead in BLEU points on the longest third against the shortest is printed,
+# not asserted: both models lose points on long verses here, and a model near the bottom of the
+# scale has fewer to lose. Then: the "-50" attention
+# model beats the word-for-word lexicon; its alignments agree with Model 1's more than twice as
+# often as chance; a short test verse's heatmap shows a reordering. Fast mode only checks that
+# the notebook ran.
 
 # %%
 assert parity_error <= 1e-5
-print(f"test BLEU: attention {bleu[LONG]:.2f} ({bleu[SHORT]:.2f} trained on verses of at most "
-      f"{MAX_TOKENS} tokens only), lexicon {bleu['word-for-word lexicon']:.2f}, fixed vector "
-      f"{bleu[FIXED]:.2f}; gain from the longer verses {gain[by_length[-1]['source tokens']]:+.2f} "
-      f"on the longest verses, {gain_within_training:+.2f} on the training lengths; lead over "
-      f"the fixed vector {lead[by_length[0]['source tokens']]:+.2f} on the shortest verses, "
-      f"{lead[by_length[-1]['source tokens']]:+.2f} on the longest")
+LONG_PAIR = f"<= {LONG_TOKENS}"
+print("test BLEU: " + ", ".join(f"{name} {value:.2f}" for name, value in bleu.items()))
 if not FAST:
-    assert bleu[LONG] > bleu[FIXED], bleu
-    assert bleu[LONG] > bleu["word-for-word lexicon"], bleu
-    assert gain[by_length[-1]["source tokens"]] > gain_within_training, (gain,
-                                                                       gain_within_training)
-    assert lead[by_length[-1]["source tokens"]] > lead[by_length[0]["source tokens"]], lead
-    assert list(lead_by_third.values())[-1] > list(lead_by_third.values())[0], lead_by_third
+    for pair, (fixed, search) in PAIRS.items():
+        assert bleu[search] > bleu[fixed], (pair, bleu)
+        assert min(lead[pair].values()) > 0, (pair, lead[pair])
+    assert kept[SEARCH] > kept[FIXED], kept
+    assert bleu[SEARCH] > bleu["word-for-word lexicon"], bleu
     assert agreement > 2 * chance, (agreement, chance)
     assert reordering is not None, "no short test verse shows a reordering"
 print("all checks passed" if not FAST else "fast mode: ran end to end")
@@ -599,10 +549,9 @@ print("all checks passed" if not FAST else "fast mode: ran end to end")
 #   weights recomputed for every output word: $c_i = \sum_j \alpha_{ij} h_j$.
 # - The weights are a soft alignment learned without any alignment labels; they can be drawn.
 # - `BahdanauAttention` equals `keras.layers.AdditiveAttention` applied to projected inputs.
-# - Against a fixed vector that translates short sentences (Cho et al.'s RNNencdec), attention's
-#   lead grows with the length of the sentence.
-# - Trained on longer sentences, attention holds better past the lengths it was trained on
-#   (RNNsearch-50 against RNNsearch-30): the gain grows with the length of the verse.
+# - Trained on the same verses for the same epochs, attention beats the fixed vector (Cho et
+#   al.'s RNNencdec) at every length, and keeps more of its quality on the longest verses:
+#   Bahdanau et al.'s Figure 2, at the scale of one CPU.
 #
 # **Next:** Luong, Pham & Manning (2015) asked which score works best (dot, general, concat,
 # location) and whether the decoder needs to look at *every* source word (local attention).
@@ -627,16 +576,14 @@ publish_results("06_bahdanau_attention", {
     "BahdanauAttention vs keras AdditiveAttention max abs diff": parity_error,
     **{f"test BLEU greedy, {name}": round(bleu[name], 2) for name in runs},
     "test BLEU, word-for-word lexicon": round(bleu["word-for-word lexicon"], 2),
-    **{f"lead over fixed vector, {bucket} tokens": round(value, 2)
-       for bucket, value in lead.items()},
-    **{f"lead over fixed vector, {span} tokens": round(value, 2)
-       for span, value in lead_by_third.items()},
-    **{f"gain from verses up to {LONG_TOKENS}, {bucket} tokens": round(value, 2)
-       for bucket, value in gain.items()},
-    f"gain from verses up to {LONG_TOKENS}, all verses up to {MAX_TOKENS} tokens":
-        round(gain_within_training, 2),
+    **{f"lead over fixed vector, {bucket} tokens" + ("" if pair == LONG_PAIR else f", {pair}"):
+       round(value, 2) for pair in PAIRS for bucket, value in {
+           **lead[pair], **lead_by_third[pair]}.items()},
+    **{f"test BLEU greedy, {name}, {row['source tokens']} tokens": round(row[name], 2)
+       for row in by_length for name in translations},
     "attention argmax = Model 1 alignment": round(agreement, 3),
     "random source word = Model 1 alignment": round(chance, 3),
+    **{f"BLEU kept on the longest third, {name}": round(value, 3) for name, value in kept.items()},
     **{f"best val loss, {name}": round(min(val_losses[name]), 3) for name in runs},
     **{f"s/epoch, {name}": round(run.seconds_per_epoch, 1) for name, run in runs.items()},
 }, fast=FAST)
