@@ -229,8 +229,8 @@ PAIRS = {f"<= {MAX_TOKENS}": (FIXED_30, SEARCH_30), f"<= {LONG_TOKENS}": (FIXED,
 # - then, from those weights with a fresh optimizer (`training.continue_translation`), 4 more
 #   epochs on the same verses (the "-30" model) or on the 25,658 verses of at most 50 tokens
 #   (the "-50" model). These epochs read batches of verses of similar length, each as wide as
-#   its longest verse (`length_sorted=True`): padded to 51 slots, most of a batch of the longer
-#   set would be padding.
+#   its longest verse (`length_sorted=True`), so that a batch of short verses is not padded
+#   to 51 slots.
 #
 # The fixed vector is chapter 5's RNNencdec: its weights after 7 epochs are loaded when chapter
 # 5's full run (at this seed offset) saved them in `chapters/weights/` (git-ignored), and are
@@ -506,9 +506,9 @@ print(f"attention argmax = Model 1's Viterbi alignment on {agreement:.1%} of the
 #   and his sons, and his sons ..." above, where attention writes "and esau took his wives, and
 #   his sons ...".
 # - **The alignments are learned**: the attention's most weighted French word is Model 1's on
-#   41.7% of the English words (40.7-41.7% over the seeds; a random word: 4.8%), and the first short verse with a swap
-#   writes "a perfect heart" for "un coeur intègre", the adjective moved before the noun, and
-#   its heatmap shows "heart" reading "coeur" after "perfect" read "intègre".
+#   41.7% of the English words (40.7-41.7% over the seeds; a random word: 4.8%), and the
+#   first short verse with a swap writes "a perfect heart" for "un coeur intègre", the
+#   adjective moved before the noun: "perfect" reads mostly "intègre", "heart" reads "coeur".
 #
 # Both "-30" models overfit in their last 4 epochs (validation loss: RNNencdec 3.16 to 3.40,
 # attention 2.56 to 2.60); every model is scored at its last epoch, the 7 + 4 epochs fixed for

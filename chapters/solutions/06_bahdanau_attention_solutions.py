@@ -19,7 +19,7 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/seqkeras/seqkeras/blob/main/chapters/solutions/06_bahdanau_attention_solutions.ipynb)
 #
 # Worked answers to the five exercises at the end of chapter 6, each measured by the code below
-# it. Chapter 6 trains each of its four models for 11 epochs of 35-75 s on a 2-core CPU; these
+# it. Chapter 6 trains each of its four models for 11 epochs of 25-83 s on a 2-core CPU; these
 # exercises train six attention models, so they use a smaller laboratory version of chapter 6's
 # task that learns to align in under two minutes: the same French -> English verses, but only
 # those of at most `MAX_TOKENS` tokens, a model half chapter 6's width, and the 2,000 most
