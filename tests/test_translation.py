@@ -280,6 +280,33 @@ def test_translation_models_train_save_and_load(tmp_path, rng, name):
     np.testing.assert_array_equal(to_numpy(loaded((source, target))), to_numpy(logits))
 
 
+DROPOUT_MODELS = {
+    "seq2seq": lambda rate: Seq2Seq(11, 13, embedding_dim=4, units=6, dropout=rate),
+    "bahdanau": lambda rate: AttentionSeq2Seq(11, 13, BahdanauAttention(5), 4, 6, dropout=rate),
+    "transformer": lambda rate: Transformer(11, 13, d_model=8, num_heads=2, num_layers=1,
+                                            intermediate_dim=12, dropout=rate),
+}
+
+
+@pytest.mark.parametrize("name", DROPOUT_MODELS)
+def test_fit_trains_with_the_dropout_it_is_given(rng, name):
+    """``fit`` turns dropout on only for a model whose ``call`` takes ``training``: with a
+    learning rate of 0, fit's loss (training mode) differs from evaluate's (inference) exactly
+    when the dropout rate is above 0."""
+    source, target = model_inputs(rng)
+    source, target = np.tile(source, (20, 1)), np.tile(target, (20, 1))
+    losses = {}
+    for rate in (0.0, 0.9):
+        model = DROPOUT_MODELS[name](rate)
+        model.compile(optimizer=keras.optimizers.SGD(0.0), loss=keras.losses.
+                      SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
+        trained = model.fit((source, target), target, batch_size=60, verbose=0)
+        losses[rate] = (trained.history["loss"][0],
+                        model.evaluate((source, target), target, batch_size=60, verbose=0))
+    np.testing.assert_allclose(*losses[0.0], rtol=1e-5)
+    assert abs(losses[0.9][0] - losses[0.9][1]) > 1e-4, losses
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_padding_never_changes_a_translation(rng, name):
     model = MODELS[name]()

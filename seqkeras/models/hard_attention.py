@@ -40,7 +40,7 @@ class HardAttentionSeq2Seq(AttentionSeq2Seq):
                                                                 what="None or an integer >= 0")
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def hard_readout(self, states, annotations, source_mask, training=False):
+    def hard_readout(self, states, annotations, source_mask, training=None):
         """``(logits, alpha, log alpha_{i z_i})``: z_i sampled from alpha_i in training, the
         most probable position otherwise."""
         _, alpha = self.attention(states, annotations, values_mask=source_mask)
@@ -52,10 +52,11 @@ class HardAttentionSeq2Seq(AttentionSeq2Seq):
         else:
             chosen = ops.argmax(alpha, axis=-1)
         one_hot = ops.one_hot(chosen, ops.shape(alpha)[-1], dtype=annotations.dtype)
-        logits = self.output_logits(ops.matmul(one_hot, annotations), states)
+        logits = self.output_logits(ops.matmul(one_hot, annotations), states,
+                                    training=training)
         return logits, alpha, ops.sum(one_hot * log_alpha, axis=-1)
 
-    def readout(self, states, annotations, source_mask, training=False):
+    def readout(self, states, annotations, source_mask, training=None):
         """``(logits, alpha)`` of the hard context h_{z_i} (sampled only when ``training``)."""
         logits, alpha, _ = self.hard_readout(states, annotations, source_mask, training)
         return logits, alpha
@@ -63,7 +64,7 @@ class HardAttentionSeq2Seq(AttentionSeq2Seq):
     def reinforce_outputs(self, decoder_input_ids, encoded):
         """What a training step's loss needs: ``(logits, log alpha_{i z_i})``, z_i sampled."""
         annotations, source_mask, _, _ = encoded
-        states = self.decoder_states(decoder_input_ids, encoded)
+        states = self.decoder_states(decoder_input_ids, encoded, training=True)
         logits, _, log_alpha_chosen = self.hard_readout(states, annotations, source_mask,
                                                         training=True)
         return logits, log_alpha_chosen
@@ -72,7 +73,7 @@ class HardAttentionSeq2Seq(AttentionSeq2Seq):
         """Logits, like the other models; in a training step ``reinforce_outputs`` instead,
         whose second element the REINFORCE term of ``compute_loss`` needs."""
         source_ids, decoder_input_ids = inputs
-        encoded = self.encode(source_ids)
+        encoded = self.encode(source_ids, training=training)
         if training:
             return self.reinforce_outputs(decoder_input_ids, encoded)
         return self.decode(decoder_input_ids, encoded)

@@ -51,7 +51,7 @@ class RNNsearch(AttentionSeq2Seq):
         kwargs.setdefault("name", "rnnsearch")  # not Keras's "rn_nsearch"
         super().__init__(*args, **kwargs)
 
-    def step(self, embedded, state, annotations, source_mask):
+    def step(self, embedded, state, annotations, source_mask, training=None):
         """One target position: from the embedding of y_{i-1} ``(batch, dim)`` and the state
         s_{i-1} ``[h, c]``, the logits of y_i, its attention weights and the state s_i."""
         previous = state[0]
@@ -59,19 +59,19 @@ class RNNsearch(AttentionSeq2Seq):
                                           values_mask=source_mask)
         context = context[:, 0]
         output = self.attentional(ops.concatenate([previous, embedded, context], axis=-1))
-        logits = self.logits(self.dropout_layer(output))
+        logits = self.logits(self.dropout_layer(output, training=training))
         _, state = self.decoder.cell(ops.concatenate([embedded, context], axis=-1), state)
         return logits, weights[:, 0], state
 
     def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False,
-               training=False):
+               training=None):
         annotations, source_mask, h_0, c_0 = encoded
         _known_length(decoder_input_ids)
-        embedded = self.dropout_layer(self.embed_target(decoder_input_ids))
+        embedded = self.dropout_layer(self.embed_target(decoder_input_ids), training=training)
         state, logits, weights = [h_0, c_0], [], []
         for i in range(decoder_input_ids.shape[1]):
             step_logits, step_weights, state = self.step(embedded[:, i], state, annotations,
-                                                         source_mask)
+                                                         source_mask, training=training)
             logits.append(step_logits)
             weights.append(step_weights)
         if last_only:
@@ -79,11 +79,11 @@ class RNNsearch(AttentionSeq2Seq):
         logits, weights = ops.stack(logits, axis=1), ops.stack(weights, axis=1)
         return (logits, weights) if return_weights else logits
 
-    def decoder_states(self, decoder_input_ids, encoded):
+    def decoder_states(self, decoder_input_ids, encoded, training=None):
         """s_1..s_T while reading ``decoder_input_ids``, ``(batch, T, units)``."""
         annotations, source_mask, h_0, c_0 = encoded
         _known_length(decoder_input_ids)
-        embedded = self.dropout_layer(self.embed_target(decoder_input_ids))
+        embedded = self.dropout_layer(self.embed_target(decoder_input_ids), training=training)
         state, states = [h_0, c_0], []
         for i in range(decoder_input_ids.shape[1]):
             _, _, state = self.step(embedded[:, i], state, annotations, source_mask)

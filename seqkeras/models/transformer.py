@@ -40,6 +40,8 @@ class Transformer(EncoderDecoder):
 
     Call arguments:
         inputs: ``(source_ids, decoder_input_ids)``, int ``(batch, S)`` and ``(batch, T)``.
+        training: whether dropout is active (``fit`` passes True); handed down to every
+            dropout by ``encode`` and ``decode``, which a subclass overriding them must do too.
 
     Returns:
         Logits ``(batch, T, target_vocab_size)``.
@@ -82,22 +84,24 @@ class Transformer(EncoderDecoder):
             self.encoder_norm = keras.layers.LayerNormalization(name="encoder_norm")
             self.decoder_norm = keras.layers.LayerNormalization(name="decoder_norm")
 
-    def embed(self, embed_ids, ids, start_index=0):
+    def embed(self, embed_ids, ids, start_index=0, training=None):
         """E[ids] sqrt(d_model) + PE (section 3.4: the scaling keeps the embeddings from
         being drowned by the positional encoding, whose entries are of size 1).
         ``embed_ids`` is ``embed_source`` or ``embed_target``; the first of ``ids`` stands at
         position ``start_index``."""
         x = embed_ids(ids)
         x = x * ops.cast(math.sqrt(self.d_model), x.dtype)
-        return self.dropout_layer(x + self.positional_encoding(x, start_index=start_index))
+        return self.dropout_layer(x + self.positional_encoding(x, start_index=start_index),
+                                  training=training)
 
-    def encode(self, source_ids, return_weights=False):
+    def encode(self, source_ids, return_weights=False, training=None):
         """``(z, source_mask)``: the encoder's output and where the real source words are;
         with ``return_weights`` also each block's self-attention weights."""
         source_mask = ops.not_equal(source_ids, 0)
-        z, weights = self.embed(self.embed_source, source_ids), []
+        z, weights = self.embed(self.embed_source, source_ids, training=training), []
         for block in self.encoder_blocks:
-            z = block(z, padding_mask=source_mask, return_attention_scores=return_weights)
+            z = block(z, padding_mask=source_mask, training=training,
+                      return_attention_scores=return_weights)
             if return_weights:
                 z, block_weights = z
                 weights.append(block_weights)
@@ -105,11 +109,12 @@ class Transformer(EncoderDecoder):
             z = self.encoder_norm(z)
         return ((z, source_mask), weights) if return_weights else (z, source_mask)
 
-    def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False):
+    def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False,
+               training=None):
         z, source_mask = encoded
-        y, weights = self.embed(self.embed_target, decoder_input_ids), []
+        y, weights = self.embed(self.embed_target, decoder_input_ids, training=training), []
         for block in self.decoder_blocks:
-            y = block(y, z, encoder_padding_mask=source_mask,
+            y = block(y, z, encoder_padding_mask=source_mask, training=training,
                       return_attention_scores=return_weights)
             if return_weights:
                 y, _, cross_weights = y
@@ -118,7 +123,7 @@ class Transformer(EncoderDecoder):
             y = self.decoder_norm(y)
         if last_only:
             y = y[:, -1:]
-        logits = self.logits(self.dropout_layer(y))
+        logits = self.logits(self.dropout_layer(y, training=training))
         return (logits, weights) if return_weights else logits
 
     def start_decoding(self, encoded, max_length=64):

@@ -71,9 +71,14 @@ class EncoderDecoder(keras.Model):
                                                        name="target_embedding")
         self.logits = keras.layers.Dense(target_vocab_size, name="logits")
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
+        # ``training`` is passed on by hand, down to every dropout: Keras' ``fit`` gives it
+        # only to a ``call`` that takes it, and on JAX it calls ``call`` directly (no outer
+        # ``__call__``), so the layers inside would not see it otherwise and dropout would be
+        # off in training.
         source_ids, decoder_input_ids = inputs
-        return self.decode(decoder_input_ids, self.encode(source_ids))
+        return self.decode(decoder_input_ids, self.encode(source_ids, training=training),
+                           training=training)
 
     def embed_source(self, source_ids):
         """The source embeddings, after checking the ids (JAX would read the last row for an
@@ -139,6 +144,8 @@ class Seq2Seq(EncoderDecoder):
 
     Call arguments:
         inputs: ``(source_ids, decoder_input_ids)``, int ``(batch, S)`` and ``(batch, T)``.
+        training: whether dropout is active (``fit`` passes True); handed down to every
+            dropout by ``encode`` and ``decode``, which a subclass overriding them must do too.
 
     Returns:
         Logits ``(batch, T, target_vocab_size)``.
@@ -165,19 +172,19 @@ class Seq2Seq(EncoderDecoder):
             keras.layers.LSTM(units, return_sequences=True, return_state=True,
                               name=f"decoder_{k}") for k in range(num_layers)]
 
-    def encode(self, source_ids):
+    def encode(self, source_ids, training=None):
         """The fixed vector: ``(h, c)`` of every encoder layer, flattened into one tuple."""
         if self.reverse_source:
             source_ids = reverse_padded(source_ids)
-        x = self.dropout_layer(self.embed_source(source_ids))
+        x = self.dropout_layer(self.embed_source(source_ids), training=training)
         states = []
         for layer in self.encoder_layers:
             x, h, c = layer(x)
             states += [h, c]
         return tuple(states)
 
-    def decode(self, decoder_input_ids, encoded, last_only=False):
-        y = self.dropout_layer(self.embed_target(decoder_input_ids))
+    def decode(self, decoder_input_ids, encoded, last_only=False, training=None):
+        y = self.dropout_layer(self.embed_target(decoder_input_ids), training=training)
         if self.context_every_step:
             # c, repeated along the target positions (broadcast against a zero of y's length)
             context = ops.expand_dims(encoded[-2], 1) + ops.zeros_like(y[..., :1])
@@ -188,7 +195,7 @@ class Seq2Seq(EncoderDecoder):
             y = y[:, -1:]
         if self.context_every_step:
             y = ops.concatenate([y, context[:, :ops.shape(y)[1]]], axis=-1)
-        return self.logits(self.dropout_layer(y))
+        return self.logits(self.dropout_layer(y, training=training))
 
     def start_decoding(self, encoded, max_length=None):
         """The state before the first target word: every decoder layer's (h, c), the encoder's
@@ -244,6 +251,8 @@ class AttentionSeq2Seq(EncoderDecoder):
 
     Call arguments:
         inputs: ``(source_ids, decoder_input_ids)``, int ``(batch, S)`` and ``(batch, T)``.
+        training: whether dropout is active (``fit`` passes True); handed down to every
+            dropout by ``encode`` and ``decode``, which a subclass overriding them must do too.
 
     Returns:
         Logits ``(batch, T, target_vocab_size)``. ``decode(..., return_weights=True)`` also
@@ -275,35 +284,35 @@ class AttentionSeq2Seq(EncoderDecoder):
         self.decoder = keras.layers.LSTM(units, return_sequences=True, name="decoder")
         self.attentional = keras.layers.Dense(units, activation="tanh", name="attentional")
 
-    def encode(self, source_ids):
+    def encode(self, source_ids, training=None):
         """``(annotations, source_mask, h_0, c_0)``: what the decoder reads from the source."""
         annotations, forward_h, forward_c, backward_h, backward_c = self.encoder(
-            self.dropout_layer(self.embed_source(source_ids)))
+            self.dropout_layer(self.embed_source(source_ids), training=training))
         return (annotations, ops.not_equal(source_ids, 0),
                 ops.concatenate([forward_h, backward_h], axis=-1),
                 ops.concatenate([forward_c, backward_c], axis=-1))
 
-    def decoder_states(self, decoder_input_ids, encoded):
+    def decoder_states(self, decoder_input_ids, encoded, training=None):
         """s_i for every target position: the queries ``(batch, T, units)``."""
         _, _, h_0, c_0 = encoded
-        return self.decoder(self.dropout_layer(self.embed_target(decoder_input_ids)),
-                            initial_state=[h_0, c_0])
+        embedded = self.dropout_layer(self.embed_target(decoder_input_ids), training=training)
+        return self.decoder(embedded, initial_state=[h_0, c_0])
 
-    def output_logits(self, context, states):
+    def output_logits(self, context, states, training=None):
         """softmax logits of h~_i = tanh([c_i ; s_i] W_c)."""
         attentional = self.attentional(ops.concatenate([context, states], axis=-1))
-        return self.logits(self.dropout_layer(attentional))
+        return self.logits(self.dropout_layer(attentional, training=training))
 
-    def readout(self, states, annotations, source_mask, training=False):
+    def readout(self, states, annotations, source_mask, training=None):
         """Attention and output for the queries s_i ``(batch, T, units)``:
         ``(logits, alpha)``. The one place where both decoding paths meet the score."""
         context, weights = self.attention(states, annotations, values_mask=source_mask)
-        return self.output_logits(context, states), weights
+        return self.output_logits(context, states, training=training), weights
 
     def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False,
-               training=False):
+               training=None):
         annotations, source_mask, _, _ = encoded
-        states = self.decoder_states(decoder_input_ids, encoded)
+        states = self.decoder_states(decoder_input_ids, encoded, training=training)
         if last_only:
             states = states[:, -1:]
         logits, weights = self.readout(states, annotations, source_mask, training=training)
