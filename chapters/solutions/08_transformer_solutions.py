@@ -84,7 +84,7 @@ SWEEP_BATCH = 8
 # %% [markdown]
 # ## Data, and one function that trains and scores a Transformer
 #
-# Chapter 8's recipe: Adam with $\beta_2 = 0.98$, the warm-up schedule (scale 2), label
+# The recipe of these runs: Adam with $\beta_2 = 0.98$, the warm-up schedule (scale 2), label
 # smoothing 0.1, no dropout, post-LN blocks. Each exercise changes one of these and keeps the
 # rest. Validation loss is reported as the plain cross-entropy, whatever the training loss was
 # smoothed with, so that the rows compare.
