@@ -214,7 +214,7 @@ for name, reverse_source in CONFIGURATIONS.items():
     set_seed(2014)
     runs[name] = training.fit_translation(
         Seq2Seq(len(french), len(english), EMBEDDING_DIM, UNITS, num_layers=1,
-                reverse_source=reverse_source, dropout=0.0),
+                reverse_source=reverse_source, dropout=0.3),
         train, validation, EPOCHS, batch_size=BATCH_SIZE, run_eagerly=RUN_EAGERLY)
     greedy[name] = decoding.translate_and_score(runs[name].model, test, english)
 if SAVED_MODEL is not None:
@@ -348,7 +348,7 @@ for tokens, log_prob in hypotheses:
 # %%
 def rnnencdec_model():
     return Seq2Seq(len(french), len(english), EMBEDDING_DIM, UNITS, num_layers=1,
-                   reverse_source=True, dropout=0.0, context_every_step=True)
+                   reverse_source=True, dropout=0.3, context_every_step=True)
 
 
 print(f"--- RNNencdec (Cho et al.): {BRANCH_EPOCH} epochs")

@@ -202,12 +202,12 @@ assert parity_error <= 1e-5
 # %%
 def attention_model():
     return AttentionSeq2Seq(len(french), len(english), BahdanauAttention(ATTENTION_UNITS),
-                            EMBEDDING_DIM, UNITS, dropout=0.0)
+                            EMBEDDING_DIM, UNITS, dropout=0.3)
 
 
 def fixed_vector_model():  # chapter 5's RNN encoder-decoder (Cho et al.), the paper's baseline
     return Seq2Seq(len(french), len(english), EMBEDDING_DIM, UNITS, num_layers=1,
-                   reverse_source=True, dropout=0.0, context_every_step=True)
+                   reverse_source=True, dropout=0.3, context_every_step=True)
 
 
 FIXED_30, SEARCH_30 = "seq2seq (fixed vector), <= 30 tokens", "Bahdanau attention, <= 30 tokens"

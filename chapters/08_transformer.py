@@ -31,12 +31,12 @@
 #
 # **This chapter** builds each piece from the paper's equations and proves it equal to its Keras
 # or KerasHub twin, trains a small Transformer on chapters 5-7's French -> English verses against
-# the attention RNN of chapter 6 for the same training time, measures what "parallel" buys as sentences grow, and
-# draws what the heads attend to.
+# the attention RNN of chapter 6 for the same training time, measures what "parallel" buys as
+# sentences grow, and draws what the heads attend to.
 #
 # **Write it yourself:** [the lab](labs/08_transformer_lab.ipynb) has you write scaled dot-product
-# attention, multi-head attention and the positional encoding; its checker compares your code with seqkeras and names the
-# mistake when they differ.
+# attention, multi-head attention and the positional encoding; its checker compares your code
+# with seqkeras and names the mistake when they differ.
 
 # %%
 import os
@@ -49,6 +49,7 @@ if "google.colab" in sys.modules:
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up logs quiet
 
 import inspect
+import time
 
 import keras
 import keras_hub
@@ -56,7 +57,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from keras import ops
 
-from seqkeras import data, decoding, interop, metrics, plots, timing, training
+from seqkeras import baselines, data, decoding, interop, metrics, plots, timing, training
 from seqkeras.layers import (
     BahdanauAttention,
     MultiHeadAttention,
@@ -67,21 +68,22 @@ from seqkeras.layers import (
 )
 from seqkeras.models import AttentionSeq2Seq, Transformer
 from seqkeras.schedules import TransformerSchedule
-from seqkeras.utils import format_table, publish_results, setup
+from seqkeras.utils import format_table, publish_results, set_seed, setup
 
 ENV = setup(seed=2017)
 
 # %% tags=["parameters"]
 FAST = os.environ.get("SEQKERAS_FAST") == "1"
 
-MAX_TOKENS = 30  # chapter 5's task: train on verses of at most 30 tokens,
-MAX_TEST_TOKENS = 30 if FAST else 60  # test on verses up to 60
+MAX_TOKENS = 30  # chapter 5's task (its vocabularies and validation verses),
+LONG_TOKENS = 40 if FAST else 50  # trained on verses of up to 50 tokens (chapter 6's "-50")
+MAX_TEST_TOKENS = 40 if FAST else 60  # test on verses up to 60
 TARGET_VOCABULARY = 4_000
 TRAIN_PAIRS = 640 if FAST else None  # None: every training verse that fits
 VALIDATION_PAIRS = 100 if FAST else None
 TEST_PAIRS = 30 if FAST else None
 BEAM_PAIRS = 10 if FAST else 300  # test verses also decoded by beam search
-TRAINING_SECONDS = 5 if FAST else 540  # the same wall-clock budget for both models
+TRAINING_SECONDS = 5 if FAST else 720  # the same wall-clock budget for both models
 MAX_EPOCHS = 1 if FAST else 40  # the budget, not the epochs, ends training
 RUN_EAGERLY = FAST
 BATCH_SIZE = 64
@@ -314,15 +316,23 @@ assert max(parity.values()) <= 1e-5
 # %% [markdown]
 # ## Translation: the Transformer against the attention RNN
 #
-# The same French -> English verses as chapters 5-7, and the same *wall-clock* training time for
-# both models (`training.TimeBudget`: each trains until its budget is spent), which is how
-# Vaswani et al. compared them ("a small fraction of the training costs"):
+# The same French -> English verses as chapters 5-7, both models trained on the verses of up to
+# 50 tokens (chapter 6's "-50" training set: 25,658 verses, where chapter 6's attention model
+# beat the word-for-word lexicon), the lexicon of chapter 5 fitted on the same verses beside
+# them, and the same *wall-clock* training time for both models (`training.TimeBudget`: each
+# trains until its budget is spent, then goes back to its epoch of lowest validation loss),
+# which is how Vaswani et al. compared them ("a small fraction of the training costs"). Both
+# read batches of verses of similar length (`length_sorted=True`, as Vaswani et al. batched "by
+# approximate sequence length", section 5.1), each as wide as its longest verse: about two
+# thirds of the padded work per epoch on these verses.
 #
 # - **the attention RNN**: chapter 6's Bahdanau model (bidirectional LSTM encoder, LSTM decoder
-#   with additive attention, 256 units), the best of chapters 6-7, trained with its own recipe;
+#   with additive attention, 256 units), the best of chapters 6-7, with dropout 0.3 on its
+#   embeddings and before its output layer;
 # - **the Transformer**: 2 encoder and 2 decoder blocks, $d_{model} = 128$, 4 heads,
-#   $d_{ff} = 512$, no dropout, trained with the paper's recipe: Adam with $\beta_2 = 0.98$, the
-#   warm-up schedule of eq. 3 and label smoothing $\epsilon = 0.1$ (section 5.3-5.4).
+#   $d_{ff} = 512$, dropout 0.1 (the base model's $P_{drop}$), trained with the paper's recipe:
+#   Adam with $\beta_2 = 0.98$, the warm-up schedule of eq. 3 and label smoothing
+#   $\epsilon = 0.1$ (section 5.3-5.4).
 #
 # The warm-up schedule, $lrate = d_{model}^{-0.5} \min(step^{-0.5}, step \cdot
 # warmup^{-1.5})$, here scaled by 2 and with 800 warm-up steps (the paper: 4000 of 100,000):
@@ -333,9 +343,11 @@ task = data.load_translation_task(MAX_TOKENS, MAX_TEST_TOKENS, min_count=2,
                                   max_train_pairs=TRAIN_PAIRS, max_test_pairs=TEST_PAIRS,
                                   max_validation_pairs=VALIDATION_PAIRS)
 french, english = task.source_vocab, task.target_vocab
-train, validation, test = task.train, task.validation, task.test
+validation, test = task.validation, task.test
+train = data.longer_training_verses(task, LONG_TOKENS, max_pairs=TRAIN_PAIRS)
 TEST_LENGTH = test.target_ids.shape[1]
-print(f"verses: {len(train):,} train, {len(validation):,} validation, {len(test):,} test")
+print(f"verses: {len(train):,} train (<= {LONG_TOKENS} tokens), {len(validation):,} validation, "
+      f"{len(test):,} test (<= {MAX_TEST_TOKENS})")
 
 steps_per_epoch = int(np.ceil(len(train) / BATCH_SIZE))
 schedule = TransformerSchedule(D_MODEL, WARMUP_STEPS, scale=2.0)
@@ -350,28 +362,38 @@ plt.show()
 # %%
 def attention_rnn():
     return AttentionSeq2Seq(len(french), len(english), BahdanauAttention(RNN_ATTENTION_UNITS),
-                            RNN_EMBEDDING_DIM, RNN_UNITS, dropout=0.0)
+                            RNN_EMBEDDING_DIM, RNN_UNITS, dropout=0.3)
 
 
 def transformer():
     return Transformer(len(french), len(english), D_MODEL, NUM_HEADS, NUM_LAYERS, D_FF,
-                       dropout=0.0)
+                       dropout=0.1)
 
 
-runs, budgets = {}, {}
+def keep_best_epoch(name):
+    """At the end of training, go back to the epoch with the lowest validation loss (patience
+    of MAX_EPOCHS: it never stops training, the budget does)."""
+    best_epochs[name] = keras.callbacks.EarlyStopping(monitor="val_loss", patience=MAX_EPOCHS,
+                                                      restore_best_weights=True, verbose=1)
+    return best_epochs[name]
+
+
+runs, budgets, best_epochs = {}, {}, {}
 print(f"--- attention RNN (chapter 6), {TRAINING_SECONDS} s")
-keras.utils.set_random_seed(2017)
+set_seed(2017)
 budgets["attention RNN (Bahdanau)"] = training.TimeBudget(TRAINING_SECONDS)
 runs["attention RNN (Bahdanau)"] = training.fit_translation(
     attention_rnn(), train, validation, MAX_EPOCHS, batch_size=BATCH_SIZE,
-    run_eagerly=RUN_EAGERLY, callbacks=[budgets["attention RNN (Bahdanau)"]])
+    length_sorted=True, run_eagerly=RUN_EAGERLY,
+    callbacks=[budgets["attention RNN (Bahdanau)"], keep_best_epoch("attention RNN (Bahdanau)")])
 print(f"--- Transformer, {TRAINING_SECONDS} s")
-keras.utils.set_random_seed(2017)
+set_seed(2017)
 optimizer = keras.optimizers.Adam(schedule, beta_1=0.9, beta_2=0.98, epsilon=1e-9, clipnorm=1.0)
 budgets["Transformer"] = training.TimeBudget(TRAINING_SECONDS)
 runs["Transformer"] = training.fit_translation(
     transformer(), train, validation, MAX_EPOCHS, batch_size=BATCH_SIZE, optimizer=optimizer,
-    label_smoothing=0.1, run_eagerly=RUN_EAGERLY, callbacks=[budgets["Transformer"]])
+    label_smoothing=0.1, length_sorted=True, run_eagerly=RUN_EAGERLY,
+    callbacks=[budgets["Transformer"], keep_best_epoch("Transformer")])
 
 # %% [markdown]
 # **Whose step is faster?** Epoch times on a shared machine vary by a factor of two from one
@@ -401,7 +423,10 @@ print(f"attention RNN step / Transformer step: {step_ratio:.2f}")
 # %% [markdown]
 # Both are scored on the test verses (up to 60 tokens) with greedy decoding, and on an evenly
 # spread subset with chapter 5's beam search (width 5): `seqkeras.decoding` only needs `encode`
-# and `decode`, which the Transformer has like the RNNs.
+# and `decode`, which the Transformer has like the RNNs. Their validation losses do not compare:
+# the Transformer's is label-smoothed, which reads higher for the same predictions. The table
+# gives each model's plain cross-entropy per validation word instead
+# (`metrics.translation_cross_entropy`).
 
 # %%
 beam_rows = np.unique(np.linspace(0, len(test) - 1, BEAM_PAIRS).round().astype(int))
@@ -413,15 +438,27 @@ for name, run in runs.items():
                               beam_width=BEAM_WIDTH, max_length=TEST_LENGTH)
     translations[name] = [text for text, _ in greedy]
     rows.append({"model": name, "parameters": run.model.count_params(),
-                 "epochs": len(run.history["loss"]), "s/epoch": run.seconds_per_epoch,
+                 "epochs": len(run.history["loss"]),
+                 "best epoch": best_epochs[name].best_epoch + 1, "s/epoch": run.seconds_per_epoch,
+                 "val cross-entropy": metrics.translation_cross_entropy(run.model, validation),
                  "test BLEU (greedy)": metrics.corpus_bleu(translations[name], test.references),
                  f"greedy, {len(beam_rows)} verses": metrics.corpus_bleu(
                      [translations[name][k] for k in beam_rows], beam_references),
                  f"beam {BEAM_WIDTH}, {len(beam_rows)} verses": metrics.corpus_bleu(
                      [t for t, _ in beam], beam_references)})
+start = time.perf_counter()
+lexicon = baselines.WordLexicon(iterations=8).fit(zip(train.sources, train.references,
+                                                      strict=True))
+translations["word-for-word lexicon"] = [lexicon.translate(fr) for fr in test.sources]
+rows.append({**dict.fromkeys(rows[0], "-"), "model": "word-for-word lexicon (chapter 5)",
+             "test BLEU (greedy)": metrics.corpus_bleu(translations["word-for-word lexicon"],
+                                                       test.references)})
 print(format_table(rows, float_format=".2f"))
+print(f"(IBM Model 1 fitted on the same training verses in {time.perf_counter() - start:.0f} s)")
 results = {row["model"]: row for row in rows}
 bleu = {name: row["test BLEU (greedy)"] for name, row in results.items()}
+print(f"Transformer - attention RNN: "
+      f"{bleu['Transformer'] - bleu['attention RNN (Bahdanau)']:+.2f} BLEU")
 
 by_length = metrics.bleu_by_length(translations, test.references,
                                    lengths=test.source_mask.sum(axis=1))
@@ -436,9 +473,9 @@ plt.show()
 # %%
 lengths = test.source_mask.sum(axis=1)
 for k in [int(np.argmin(np.abs(lengths - n))) for n in (10, 20, 30, 45)]:
-    print(f"FR    {test.sources[k]}\nREF   {test.references[k]}")
+    print(f"{'French':<15}{test.sources[k]}\n{'reference':<15}{test.references[k]}")
     for name in runs:
-        print(f"{name[:11]:<6}{translations[name][k]}")
+        print(f"{name.split(' (')[0]:<15}{translations[name][k]}")
     print()
 
 # %% [markdown]
@@ -516,52 +553,87 @@ plots.plot_attention_heads(maps["encoder"][0][0], source_tokens, source_tokens,
 plt.show()
 
 # %% [markdown]
+# **Heads that look at punctuation.** Many encoder heads put much of their weight on "," or "."
+# whatever the word that asks. Clark et al. (2019, *What Does BERT Look At?*) saw BERT's heads
+# do the same with `[SEP]` and with periods and commas, and argue that it is a "no-op": a head
+# whose pattern does not apply to a word must still spend its weights somewhere, and a token
+# that every sentence has, carrying little of its own, is the harmless place. Measured over 300
+# test verses: the share of each encoder head's attention that lands on punctuation, against
+# the share of the tokens that are punctuation (what a head that ignored the words would give).
+
+# %%
+PUNCTUATION = [",", ".", ";", ":", "?", "!"]
+punctuation_ids = [french.ids[mark] for mark in PUNCTUATION if mark in french.ids]
+sample = np.unique(np.linspace(0, len(test) - 1, min(300, len(test))).round().astype(int))
+is_punctuation = np.isin(test.source_ids[sample], punctuation_ids)  # (verses, S) keys
+real = test.source_mask[sample]  # real query positions
+encoder_maps = model.attention_maps(test.source_ids[sample],
+                                    test.decoder_input_ids[sample])["encoder"]
+punctuation_rows = []
+for block, weights in enumerate(encoder_maps, start=1):  # weights: (verses, heads, S, S)
+    on_punctuation = (weights * is_punctuation[:, None, None, :]).sum(axis=-1)
+    for head in range(NUM_HEADS):
+        share = float(on_punctuation[:, head][real].mean())
+        punctuation_rows.append({"block": block, "head": head + 1,
+                                 "attention on punctuation": share})
+punctuation_share = is_punctuation[real].mean()
+print(format_table(punctuation_rows, float_format=".2f"))
+print(f"punctuation is {punctuation_share:.2f} of the French tokens")
+
+# %% [markdown]
 # ## What the run shows
 #
-# The numbers are those this notebook printed in its full run (2-core CPU, 1,317 s).
+# From this notebook's full run (2-core CPU, 1,682 s) at seed offset 0, with the range over seed
+# offsets 0, 1 and 2 (`python -m course seeds 08`) where the seeds were run:
 #
-# - **Same clock, better translations.** Each model trained for 540 s. The Transformer took
-#   228 ms per step against the attention RNN's 290 ms (interleaved timing: the RNN's step is
-#   1.27 times as long), so it fitted 8 epochs to the RNN's 7, with fewer parameters (3.04 M
-#   against 3.48 M). Its greedy test BLEU is 16.71 against 14.30 on all 1,651 test verses, and
-#   beam search keeps the order (16.16 against 14.81 on 300 verses). This is the paper's claim
-#   at our scale: better quality for less training cost.
-# - **Where the lead is.** By source length the Transformer is ahead from 1 to 40 tokens (21.59
-#   against 17.49 on 11-20, 20.05 against 15.03 on 21-30) and behind above 40 (10.16 against
-#   13.02 on 41-50, 8.17 against 10.39 on 51-60). Both trained on verses of at most 30 tokens,
-#   so neither saw a position past about 31 in training. The RNN's recurrence is the same at
-#   every step and carries on; the Transformer knows order only from its positional encodings,
-#   and the encodings of positions 31-60 are vectors its attention never learned to read.
-#   Sinusoids can in principle express any offset (the paper's hope for extrapolation), but
-#   nothing in training made the model use them there.
-# - **It overfits first.** The Transformer's validation loss was lowest at epoch 6 (3.44) and
-#   rose after; the RNN's was still falling at epoch 7 (2.76). The two numbers are not
-#   comparable: the Transformer trains and is validated with label smoothing 0.1 (the paper's),
-#   whose loss stays above the plain cross-entropy of the same predictions by the smoothing term,
-#   while the RNN's is plain cross-entropy. BLEU, on the translations themselves, is the
-#   comparison.
-# - **The punctuation heads.** In the first encoder block every head puts much of its weight on
-#   a "," or a "." of the verse. A softmax must spend its weight somewhere; a head with nothing
-#   specific to gather for a word parks it on a token present in almost every verse that carries
-#   little content of its own, so that the head's output changes the word little: a "no-op".
-#   Clark et al. (2019, *What does BERT look at?*) found BERT's heads doing the same with
-#   `[SEP]` and punctuation (chapter 9).
-# - **Cost of length.** In the sweep a self-attention layer is faster than an LSTM up to 512
-#   tokens (1.5-2.3 times) and slower at 1,024 (0.57): its time grows as $n^{1.82}$ over the
-#   three longest lengths, the LSTM's as $n^{0.97}$. The quadratic term is the one the paper's
-#   Table 1 lists; at sentence lengths the parallel step wins.
+# | 720 s each, verses of <= 50 tokens | attention RNN | Transformer | lexicon |
+# |---|---|---|---|
+# | test BLEU, greedy (1,648 verses) | 26.09 (26.09-27.72) | 23.71 (23.27-24.01) | 20.78 |
+# | beam 5, 300 verses | 28.29 (28.29-30.74) | 22.91 (22.65-24.14) | |
+# | validation cross-entropy (plain) | 2.11 (2.01-2.11) | 2.19 (2.18-2.21) | |
+# | epochs in the budget (best) | 10 (9) | 13 (13) | |
+# | training step, interleaved | 218.1 ms | 171.3 ms | |
+# | parameters | 3.48 M | 3.04 M | |
+#
+# - **At this scale the attention RNN translates better**: 2.38 BLEU ahead (2.38-3.71 over the three
+#   seeds), and ahead
+#   in every length bucket. Vaswani et al.'s claim, better BLEU at a fraction of the training
+#   cost, was measured on 4.5 million (English-German) and 36 million (English-French) sentence
+#   pairs; here there are 25,658 verses. What does appear is the cost side: the Transformer's
+#   training step is faster (the RNN's takes 1.27-1.34 times as long), so it fits 13
+#   epochs to the RNN's 10, and it clearly beats the word-for-word lexicon, which chapter 5's
+#   fixed-vector model never did. Its validation loss was still falling when the budget ran out
+#   (its best epoch was its last), while the RNN's had levelled off (best epoch 9 of 10).
+# - **Losses that compare.** The Transformer trains on a label-smoothed loss (3.11 at its best
+#   epoch in the log above); the table's plain cross-entropy per validation word, 2.19 against
+#   the RNN's 2.11, is the number that compares with the RNN's.
+# - **Positions never seen.** Both trained on verses of at most 50 tokens; the last bucket,
+#   51-60 tokens (57 verses), asks the Transformer to read positional encodings its attention
+#   never saw in training. From 41-50 to 51-60 it loses 2.80 points (22.39 to 19.59), the RNN
+#   2.39 (24.83 to 22.44): a slightly larger drop, on few verses, not a collapse. The sinusoids
+#   are defined at every position, but nothing in training made the model use them past 50.
+# - **The punctuation heads.** Encoder block 1's four heads put 0.71-0.83 of their attention on
+#   punctuation (0.69-0.86 over the three seeds), which is 0.14 of the French tokens; block
+#   2's heads 0.49-0.53 (0.17-0.53): the "no-op" pattern Clark et al. describe, strongest in
+#   the first block.
+# - **Cost of length.** In the sweep, one LSTM step takes 2.2-2.5 times as long as one
+#   self-attention step up to 256 tokens, 1.49 times at 512 and 0.88 at 1,024: over the three
+#   longest lengths self-attention's time grows as $n^{1.47}$, the LSTM's as $n^{0.73}$. The
+#   quadratic term of the paper's Table 1 overtakes the recurrence only past sentence lengths.
 
 # %% [markdown]
 # ## Checks
 #
-# Always: every layer equals its twin (max abs diff <= 1e-5). Full mode: under the same
-# training time the Transformer's test BLEU is above the attention RNN's, and its training step
-# is faster (the interleaved timing above).
+# Always: every layer equals its twin (max abs diff <= 1e-5). Full mode (each held at seed
+# offsets 0, 1 and 2): under the same training time the Transformer's test BLEU is above the
+# word-for-word lexicon's, and its training step is faster than the attention RNN's (the
+# interleaved timing above). Which of the two models translates better is printed, not
+# asserted: at this scale the attention RNN is ahead (see "What the run shows").
 
 # %%
 assert max(parity.values()) <= 1e-5 and by_hand_error <= 1e-5
 if not FAST:
-    assert bleu["Transformer"] > bleu["attention RNN (Bahdanau)"], bleu
+    assert bleu["Transformer"] > bleu["word-for-word lexicon (chapter 5)"], bleu
     assert step_seconds["Transformer"] < step_seconds["attention RNN (Bahdanau)"], step_seconds
 print("all checks passed" if not FAST else "fast mode: ran end to end")
 
@@ -598,12 +670,24 @@ publish_results("08_transformer", {
     **{f"test BLEU greedy, {name}": round(row["test BLEU (greedy)"], 2)
        for name, row in results.items()},
     **{f"test BLEU beam {BEAM_WIDTH}, {len(beam_rows)} verses, {name}":
-       round(row[f"beam {BEAM_WIDTH}, {len(beam_rows)} verses"], 2)
-       for name, row in results.items()},
-    **{f"epochs in {TRAINING_SECONDS} s, {name}": row["epochs"] for name, row in results.items()},
+       round(row[f"beam {BEAM_WIDTH}, {len(beam_rows)} verses"], 2) for name, row in
+       results.items() if name in runs},
+    **{f"epochs in {TRAINING_SECONDS} s, {name}": row["epochs"] for name, row in results.items()
+       if name in runs},
+    "test BLEU greedy, Transformer - attention RNN": round(
+        bleu["Transformer"] - bleu["attention RNN (Bahdanau)"], 2),
     "training step, attention RNN / Transformer": round(step_ratio, 2),
-    **{f"s/epoch, {name}": round(row["s/epoch"], 1) for name, row in results.items()},
-    **{f"parameters, {name}": row["parameters"] for name, row in results.items()},
+    **{f"s/epoch, {name}": round(row["s/epoch"], 1) for name, row in results.items()
+       if name in runs},
+    **{f"encoder block {row['block']} head {row['head']}, attention on punctuation":
+       round(float(row["attention on punctuation"]), 3) for row in punctuation_rows},
+    "punctuation share of the French tokens": round(float(punctuation_share), 3),
+    **{f"val cross-entropy, {name}": round(row["val cross-entropy"], 3)
+       for name, row in results.items() if name in runs},
+    **{f"parameters, {name}": row["parameters"] for name, row in results.items()
+       if name in runs},
+    **{f"test BLEU greedy, {name}, {row['source tokens']} tokens": round(row[name], 2)
+       for row in by_length for name in translations},
     f"training step at n={sweep[-1]['length n']}, LSTM / self-attention":
         round(sweep[-1]["LSTM / self-attention"], 2),
     "growth exponent, LSTM": round(slopes["LSTM"], 2),

@@ -188,15 +188,14 @@ def test_a_longer_prefix_than_max_length_grows_the_cache(rng):
 
 def test_carry_state_follows_a_subclass_that_decodes_otherwise(rng):
     class PreviousStateQuery(AttentionSeq2Seq):  # as in chapter 6's solutions
-        def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False,
-                   training=None):
+        def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False):
             annotations, source_mask, s_0, _ = encoded
-            states = self.decoder_states(decoder_input_ids, encoded, training=training)
+            states = self.decoder_states(decoder_input_ids, encoded)
             previous = ops.concatenate([s_0[:, None, :], states[:, :-1]], axis=1)
             if last_only:
                 states, previous = states[:, -1:], previous[:, -1:]
             context, _ = self.attention(previous, annotations, values_mask=source_mask)
-            return self.output_logits(context, states, training=training)
+            return self.output_logits(context, states)
 
     model = PreviousStateQuery(11, 13, BahdanauAttention(3), 4, 6)
     source = rng.integers(1, 11, size=(2, 4)).astype("int32")
@@ -215,10 +214,9 @@ def test_carry_state_follows_a_subclass_that_decodes_otherwise(rng):
 
 def test_a_transformer_subclass_with_its_own_embeddings_decodes_by_the_rerun(rng):
     class WithoutPositions(Transformer):  # as in chapter 8's solutions
-        def embed(self, embed_ids, ids, training=None):
+        def embed(self, embed_ids, ids):
             x = embed_ids(ids)
-            return self.dropout_layer(x * ops.cast(np.sqrt(self.d_model), x.dtype),
-                                      training=training)
+            return self.dropout_layer(x * ops.cast(np.sqrt(self.d_model), x.dtype))
 
     model = WithoutPositions(11, 13, d_model=8, num_heads=2, num_layers=1, intermediate_dim=12)
     source = rng.integers(1, 11, size=(2, 4)).astype("int32")

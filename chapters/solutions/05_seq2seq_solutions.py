@@ -100,9 +100,9 @@ print(f"{len(train):,} of {len(task.train):,} training verses, {len(validation):
 
 
 def seq2seq(target_vocabulary_size, reverse_source=True, num_layers=1):
-    """Chapter 5's model: one layer of 256 units, no dropout."""
+    """Chapter 5's model: one layer of 256 units, dropout 0.3."""
     return Seq2Seq(len(french), target_vocabulary_size, EMBEDDING_DIM, UNITS,
-                   num_layers=num_layers, reverse_source=reverse_source, dropout=0.0)
+                   num_layers=num_layers, reverse_source=reverse_source, dropout=0.3)
 
 
 def train_seq2seq(model, epochs, model_task=task):

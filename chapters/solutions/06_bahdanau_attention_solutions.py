@@ -122,7 +122,7 @@ print(f"{sum(a is not None for al in crossing_alignments for a in al)} crossing 
 # %%
 def attention_model(attention=None, model_class=AttentionSeq2Seq):
     return model_class(len(french), len(english), attention or BahdanauAttention(ATTENTION_UNITS),
-                       EMBEDDING_DIM, UNITS, dropout=0.0)
+                       EMBEDDING_DIM, UNITS, dropout=0.3)
 
 
 def attention_weights(model):
@@ -222,9 +222,8 @@ class ForwardOnlyAttentionSeq2Seq(AttentionSeq2Seq):
         self.encoder = keras.layers.LSTM(self.units, return_sequences=True, return_state=True,
                                          name="forward_encoder")
 
-    def encode(self, source_ids, training=None):
-        embedded = self.dropout_layer(self.embed_source(source_ids), training=training)
-        annotations, h_S, c_S = self.encoder(embedded)
+    def encode(self, source_ids):
+        annotations, h_S, c_S = self.encoder(self.dropout_layer(self.embed_source(source_ids)))
         return annotations, ops.not_equal(source_ids, 0), h_S, c_S
 
 
@@ -301,15 +300,14 @@ plt.show()
 class PreviousStateQuery(AttentionSeq2Seq):
     """AttentionSeq2Seq whose attention at position i is queried with s_{i-1}."""
 
-    def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False,
-               training=None):
+    def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False):
         annotations, source_mask, s_0, _ = encoded
-        states = self.decoder_states(decoder_input_ids, encoded, training=training)  # s_1..s_T
+        states = self.decoder_states(decoder_input_ids, encoded)  # s_1 .. s_T
         previous = ops.concatenate([s_0[:, None, :], states[:, :-1]], axis=1)  # s_0 .. s_{T-1}
         if last_only:
             states, previous = states[:, -1:], previous[:, -1:]
         context, weights = self.attention(previous, annotations, values_mask=source_mask)
-        logits = self.output_logits(context, states, training=training)
+        logits = self.output_logits(context, states)
         return (logits, weights) if return_weights else logits
 
 

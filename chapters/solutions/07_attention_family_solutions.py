@@ -93,7 +93,7 @@ print(f"{len(train):,} training verses (<= {MAX_TOKENS} tokens), {len(validation
 
 
 def attention_model(attention, model_class=AttentionSeq2Seq, **options):
-    return model_class(len(french), len(english), attention, EMBEDDING_DIM, UNITS, dropout=0.0,
+    return model_class(len(french), len(english), attention, EMBEDDING_DIM, UNITS, dropout=0.3,
                        **options)
 
 
@@ -148,10 +148,9 @@ class InputFeedingAttentionSeq2Seq(AttentionSeq2Seq):
         super().__init__(*args, **kwargs)
         self.decoder_cell = keras.layers.LSTMCell(self.units, name="decoder_cell")
 
-    def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False,
-               training=None):
+    def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False):
         annotations, source_mask, h_0, c_0 = encoded
-        embedded = self.dropout_layer(self.embed_target(decoder_input_ids), training=training)
+        embedded = self.dropout_layer(self.embed_target(decoder_input_ids))
         state = [h_0, c_0]
         attentional = ops.zeros_like(h_0)  # h~_0
         logits, weights = [], []
@@ -160,7 +159,7 @@ class InputFeedingAttentionSeq2Seq(AttentionSeq2Seq):
                 ops.concatenate([embedded[:, i], attentional], axis=-1), state)
             context, alpha = self.attention(s_i[:, None], annotations, values_mask=source_mask)
             attentional = self.attentional(ops.concatenate([context[:, 0], s_i], axis=-1))
-            logits.append(self.logits(self.dropout_layer(attentional, training=training)))
+            logits.append(self.logits(self.dropout_layer(attentional)))
             weights.append(alpha[:, 0])
         logits = ops.stack(logits[-1:] if last_only else logits, axis=1)
         return (logits, ops.stack(weights, axis=1)) if return_weights else logits

@@ -10,7 +10,7 @@ from keras import ops
 from seqkeras import arguments
 from seqkeras.layers.position import SinusoidalPositionalEncoding
 from seqkeras.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
-from seqkeras.models.translation import EncoderDecoder
+from seqkeras.models.translation import EncoderDecoder, _training
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
@@ -98,7 +98,8 @@ class Transformer(EncoderDecoder):
         """``(z, source_mask)``: the encoder's output and where the real source words are;
         with ``return_weights`` also each block's self-attention weights."""
         source_mask = ops.not_equal(source_ids, 0)
-        z, weights = self.embed(self.embed_source, source_ids, training=training), []
+        z = self.embed(self.embed_source, source_ids, **_training(self.embed, training))
+        weights = []
         for block in self.encoder_blocks:
             z = block(z, padding_mask=source_mask, training=training,
                       return_attention_scores=return_weights)
@@ -112,7 +113,8 @@ class Transformer(EncoderDecoder):
     def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False,
                training=None):
         z, source_mask = encoded
-        y, weights = self.embed(self.embed_target, decoder_input_ids, training=training), []
+        y, weights = self.embed(self.embed_target, decoder_input_ids,
+                                **_training(self.embed, training)), []
         for block in self.decoder_blocks:
             y = block(y, z, encoder_padding_mask=source_mask, training=training,
                       return_attention_scores=return_weights)

@@ -25,6 +25,8 @@ embeddings mask it, so the encoders' final states are those of each sentence's l
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 from keras import ops
 
@@ -76,9 +78,11 @@ class EncoderDecoder(keras.Model):
         # only to a ``call`` that takes it, and on JAX it calls ``call`` directly (no outer
         # ``__call__``), so the layers inside would not see it otherwise and dropout would be
         # off in training.
+        # A subclass whose encode/decode predate the flag still works (its dropout then follows
+        # Keras' call context, which TensorFlow sets and JAX does not).
         source_ids, decoder_input_ids = inputs
-        return self.decode(decoder_input_ids, self.encode(source_ids, training=training),
-                           training=training)
+        encoded = self.encode(source_ids, **_training(self.encode, training))
+        return self.decode(decoder_input_ids, encoded, **_training(self.decode, training))
 
     def embed_source(self, source_ids):
         """The source embeddings, after checking the ids (JAX would read the last row for an
@@ -341,3 +345,8 @@ class AttentionSeq2Seq(EncoderDecoder):
     def get_config(self):
         return {**super().get_config(),
                 "attention": keras.saving.serialize_keras_object(self.attention)}
+
+
+def _training(method, training):
+    """``{"training": training}`` if ``method`` takes it, else ``{}``."""
+    return {"training": training} if "training" in inspect.signature(method).parameters else {}
