@@ -297,6 +297,7 @@ def test_fit_trains_with_the_dropout_it_is_given(rng, name):
     source, target = np.tile(source, (20, 1)), np.tile(target, (20, 1))
     losses = {}
     for rate in (0.0, 0.9):
+        keras.utils.set_random_seed(0)  # the same initial weights and masks on every run
         model = DROPOUT_MODELS[name](rate)
         model.compile(optimizer=keras.optimizers.SGD(0.0), loss=keras.losses.
                       SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
@@ -305,6 +306,26 @@ def test_fit_trains_with_the_dropout_it_is_given(rng, name):
                         model.evaluate((source, target), target, batch_size=60, verbose=0))
     np.testing.assert_allclose(*losses[0.0], rtol=1e-5)
     assert abs(losses[0.9][0] - losses[0.9][1]) > 1e-4, losses
+
+
+def test_an_override_without_the_training_argument_still_trains(rng):
+    """Subclasses written before ``training`` was handed down (their ``decode`` or ``embed``
+    takes no such argument) are called without it, not with a TypeError."""
+    class OwnDecode(AttentionSeq2Seq):
+        def decode(self, decoder_input_ids, encoded, return_weights=False, last_only=False):
+            return super().decode(decoder_input_ids, encoded, return_weights, last_only)
+
+    class OwnEmbed(Transformer):
+        def embed(self, embed_ids, ids):
+            return self.dropout_layer(embed_ids(ids))
+
+    source, target = model_inputs(rng)
+    for model in (OwnDecode(11, 13, BahdanauAttention(5), 4, 6, dropout=0.1),
+                  OwnEmbed(11, 13, d_model=8, num_heads=2, num_layers=1, intermediate_dim=12)):
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, ignore_class=0))
+        history = model.fit((source, target), target, epochs=1, verbose=0)
+        assert np.isfinite(history.history["loss"][0])
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -41,7 +41,8 @@ class Transformer(EncoderDecoder):
     Call arguments:
         inputs: ``(source_ids, decoder_input_ids)``, int ``(batch, S)`` and ``(batch, T)``.
         training: whether dropout is active (``fit`` passes True); handed down to every
-            dropout by ``encode`` and ``decode``, which a subclass overriding them must do too.
+            dropout through ``encode`` and ``decode`` (an override of them gets it only if it
+            takes a ``training`` argument, and on JAX must hand it down itself).
 
     Returns:
         Logits ``(batch, T, target_vocab_size)``.

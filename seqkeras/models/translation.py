@@ -76,10 +76,9 @@ class EncoderDecoder(keras.Model):
     def call(self, inputs, training=None):
         # ``training`` is passed on by hand, down to every dropout: Keras' ``fit`` gives it
         # only to a ``call`` that takes it, and on JAX it calls ``call`` directly (no outer
-        # ``__call__``), so the layers inside would not see it otherwise and dropout would be
-        # off in training.
-        # A subclass whose encode/decode predate the flag still works (its dropout then follows
-        # Keras' call context, which TensorFlow sets and JAX does not).
+        # ``__call__``), so the layers inside would not see it otherwise. An override of
+        # encode/decode without the argument still runs; its dropout then follows Keras' call
+        # context, which TensorFlow sets and JAX does not.
         source_ids, decoder_input_ids = inputs
         encoded = self.encode(source_ids, **_training(self.encode, training))
         return self.decode(decoder_input_ids, encoded, **_training(self.decode, training))
@@ -149,7 +148,8 @@ class Seq2Seq(EncoderDecoder):
     Call arguments:
         inputs: ``(source_ids, decoder_input_ids)``, int ``(batch, S)`` and ``(batch, T)``.
         training: whether dropout is active (``fit`` passes True); handed down to every
-            dropout by ``encode`` and ``decode``, which a subclass overriding them must do too.
+            dropout through ``encode`` and ``decode`` (an override of them gets it only if it
+            takes a ``training`` argument, and on JAX must hand it down itself).
 
     Returns:
         Logits ``(batch, T, target_vocab_size)``.
@@ -256,7 +256,8 @@ class AttentionSeq2Seq(EncoderDecoder):
     Call arguments:
         inputs: ``(source_ids, decoder_input_ids)``, int ``(batch, S)`` and ``(batch, T)``.
         training: whether dropout is active (``fit`` passes True); handed down to every
-            dropout by ``encode`` and ``decode``, which a subclass overriding them must do too.
+            dropout through ``encode`` and ``decode`` (an override of them gets it only if it
+            takes a ``training`` argument, and on JAX must hand it down itself).
 
     Returns:
         Logits ``(batch, T, target_vocab_size)``. ``decode(..., return_weights=True)`` also
